@@ -1,0 +1,103 @@
+"""Parquet cache of prepared datasets, keyed by source checksums and cleaning version.
+
+Everything is written to a temporary folder and renamed into place, so a crash
+never leaves a half-written cache entry behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from cs_lab.data.cleaning import CleaningReport
+from cs_lab.data.dataset import Dataset
+
+CACHE_DIR_ENV = "CS_LAB_CACHE_DIR"
+TABLES = ("lines", "catalog", "returns")
+
+
+def cache_dir() -> Path:
+    env = os.environ.get(CACHE_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cs_lab"
+
+
+def cache_key(name: str, source_sha256: dict[str, str], cleaning_version: str) -> str:
+    blob = json.dumps({"name": name, "sources": source_sha256, "cleaning": cleaning_version}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def entry_dir(name: str, key: str, root: Path | None = None) -> Path:
+    return (cache_dir() if root is None else root) / "datasets" / name / key
+
+
+def write_atomic_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temp file + rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_parquet_atomic(df: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save(ds: Dataset, root: Path | None = None) -> Path:
+    """Store ``ds`` in the cache; returns the entry folder."""
+    key = cache_key(ds.name, ds.source_sha256, ds.cleaning_version)
+    final = entry_dir(ds.name, key, root)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{key}.", suffix=".tmp"))
+    try:
+        for t in TABLES:
+            getattr(ds, t).to_parquet(tmp / f"{t}.parquet", index=False)
+        meta = {"name": ds.name, "source_sha256": ds.source_sha256,
+                "cleaning_version": ds.cleaning_version, "report": ds.report.to_dict()}
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def load(name: str, key: str, root: Path | None = None) -> Dataset | None:
+    """The cached dataset, or None when there is no complete entry."""
+    d = entry_dir(name, key, root)
+    if not (d / "meta.json").is_file():
+        return None
+    meta = json.loads((d / "meta.json").read_text())
+    tables = {t: pd.read_parquet(d / f"{t}.parquet") for t in TABLES}
+    return Dataset(name=meta["name"], source_sha256=meta["source_sha256"],
+                   cleaning_version=meta["cleaning_version"],
+                   report=CleaningReport.from_dict(meta["report"]), **tables)
+
+
+def entries(name: str, root: Path | None = None) -> list[Path]:
+    d = (cache_dir() if root is None else root) / "datasets" / name
+    return sorted(p for p in d.iterdir() if (p / "meta.json").is_file()) if d.is_dir() else []
