@@ -1,0 +1,8 @@
+"""Recommenders under one contract (see cs_lab.models.base). Importing this package registers
+every built-in model with cs_lab.models.registry."""
+
+from cs_lab.models import baselines  # noqa: F401
+from cs_lab.models.base import Recommender
+from cs_lab.models.registry import build, get, names, register
+
+__all__ = ["Recommender", "build", "get", "names", "register"]
