@@ -27,6 +27,7 @@ class Interactions:
     item_categories     level name -> (n_items,) int codes, -1 unknown
     category_names      level name -> array of category labels (code -> label)
     lines               the canonical lines these were built from
+    returns             canonical returns of the same period (None when unknown)
     """
 
     items: Vocabulary
@@ -41,6 +42,7 @@ class Interactions:
     item_categories: dict[str, np.ndarray] = field(default_factory=dict)
     category_names: dict[str, np.ndarray] = field(default_factory=dict)
     lines: pd.DataFrame | None = None
+    returns: pd.DataFrame | None = None
 
     @property
     def n_items(self) -> int:
@@ -60,7 +62,8 @@ class Interactions:
 
     @classmethod
     def from_lines(cls, lines: pd.DataFrame, items: Vocabulary | None = None,
-                   customers: Vocabulary | None = None) -> "Interactions":
+                   customers: Vocabulary | None = None, returns: pd.DataFrame | None = None
+                   ) -> "Interactions":
         """Build from canonical lines. Vocabularies default to the ids seen in ``lines``
         (items in order of first appearance after sorting by id)."""
         items = items or Vocabulary(np.sort(lines[S.ITEM].dropna().unique().astype(str)))
@@ -106,4 +109,4 @@ class Interactions:
         return cls(items=items, customers=customers, basket_items=bi, basket_customer=basket_customer,
                    basket_time=basket_time, customer_items=ci, item_price=per_item(S.UNIT_PRICE),
                    item_cost=per_item(S.UNIT_COST), item_quantity=per_item(S.QUANTITY),
-                   item_categories=cats, category_names=names, lines=lines)
+                   item_categories=cats, category_names=names, lines=lines, returns=returns)
