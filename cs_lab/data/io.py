@@ -29,16 +29,6 @@ def _open_bytes(path: Path) -> bytes:
     return data
 
 
-def first_bad_utf8_row(data: bytes) -> int | None:
-    """1-based data row (header excluded) of the first line that is not valid UTF-8."""
-    for i, line in enumerate(data.split(b"\n")):
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError:
-            return i  # line 0 is the header, so line i is data row i
-    return None
-
-
 def read_csv_bytes(data: bytes, source: str, column_types: dict[str, pa.DataType] | None = None,
                    header: bool = True, column_names: list[str] | None = None,
                    encoding: str = "utf-8") -> pd.DataFrame:
@@ -47,6 +37,13 @@ def read_csv_bytes(data: bytes, source: str, column_types: dict[str, pa.DataType
         raise DataError("file is empty", file=source, hint="expected a header line and data rows")
     if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
         data = data.decode(encoding).encode("utf-8")
+    else:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            row = data[: exc.start].count(b"\n") + (0 if header else 1)
+            raise DataError("text is not valid UTF-8", file=source, row=row,
+                            hint="re-encode the file as UTF-8, or set 'encoding' in the column mapping") from exc
     read_opts = pacsv.ReadOptions(autogenerate_column_names=not header and column_names is None,
                                   column_names=column_names, block_size=1 << 24)
     convert = pacsv.ConvertOptions(column_types=column_types or {}, strings_can_be_null=True,
@@ -56,10 +53,6 @@ def read_csv_bytes(data: bytes, source: str, column_types: dict[str, pa.DataType
                                parse_options=pacsv.ParseOptions(newlines_in_values=False))
     except pa.ArrowInvalid as exc:
         msg = str(exc)
-        if "UTF8" in msg or "utf8" in msg.lower():
-            row = first_bad_utf8_row(data)
-            raise DataError("text is not valid UTF-8", file=source, row=row,
-                            hint="re-encode the file as UTF-8, or set 'encoding' in the column mapping") from exc
         if "CSV conversion error" in msg or "conversion" in msg.lower():
             raise DataError(f"a value has the wrong type: {msg}", file=source,
                             hint="fix the value or the column's type in the mapping") from exc

@@ -51,18 +51,21 @@ class Split:
         return h.hexdigest()[:16]
 
     def check_no_leakage(self) -> None:
-        """Raise LeakageError when a test basket's line, or (for temporal splits) a line at or after
-        the cut-off, reaches training."""
+        """Raise LeakageError when a test basket's line, or (for temporal splits) a basket that starts
+        at or after the cut-off, reaches training."""
         shared = np.intersect1d(self.train[S.BASKET].unique(), self.test[S.BASKET].unique())
         if len(shared):
             raise LeakageError(f"{len(shared)} basket(s) are in both train and test, e.g. {shared[:3].tolist()}")
         if self.cutoff is not None:
-            late = int((self.train[S.TIMESTAMP] >= self.cutoff).sum())
+            # a basket's time is its first line's time (baskets never straddle the cut-off)
+            def start(df):
+                return df.groupby(S.BASKET, observed=True)[S.TIMESTAMP].min()
+            late = int((start(self.train) >= self.cutoff).sum())
             if late:
-                raise LeakageError(f"{late} training line(s) at or after the cut-off {self.cutoff}")
-            early = int((self.test[S.TIMESTAMP] < self.cutoff).sum())
+                raise LeakageError(f"{late} training basket(s) start at or after the cut-off {self.cutoff}")
+            early = int((start(self.test) < self.cutoff).sum())
             if early:
-                raise LeakageError(f"{early} test line(s) before the cut-off {self.cutoff}")
+                raise LeakageError(f"{early} test basket(s) start before the cut-off {self.cutoff}")
 
     def summary(self) -> dict[str, Any]:
         return {"kind": self.kind, "params": self.params, "fingerprint": self.fingerprint,

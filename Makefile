@@ -1,0 +1,56 @@
+# cs_lab — the README's two commands are `make experiments` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+# Raw data: $CS_LAB_DATA_DIR/<dataset>/<file>; defaults to ../shared/datasets when it exists.
+ifeq ($(origin CS_LAB_DATA_DIR), undefined)
+  ifneq ($(wildcard ../shared/datasets),)
+    CS_LAB_DATA_DIR := $(abspath ../shared/datasets)
+  else
+    CS_LAB_DATA_DIR := $(CURDIR)/data
+  endif
+endif
+CS_LAB_CACHE_DIR ?= $(CURDIR)/.cache/cs_lab
+export CS_LAB_DATA_DIR CS_LAB_CACHE_DIR
+
+DATASETS ?= online_retail online_retail_ii groceries ta_feng complete_journey
+PYTEST_ARGS ?=
+
+.PHONY: setup test test-fast experiments data bench mlflow-ui clean help
+
+help:
+	@echo "make experiments  install (first time) and run the default experiment suite"
+	@echo "make test         install (first time) and run unit + integration tests"
+	@echo "make bench        peer benchmarks (benchmarks/README.md)"
+	@echo "make mlflow-ui    serve the MLflow UI on http://127.0.0.1:5000"
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not integration and not slow" $(PYTEST_ARGS)
+
+data: setup
+	@for d in $(DATASETS); do $(BIN)/cs-lab data prepare $$d || exit 1; done
+
+experiments: setup data
+	@for d in $(DATASETS); do echo; $(BIN)/cs-lab data stats $$d || exit 1; done
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+mlflow-ui: setup
+	$(BIN)/mlflow ui --host 127.0.0.1 --port 5000 --backend-store-uri sqlite:///mlflow.db
+
+clean:
+	rm -rf .cache .pytest_cache build *.egg-info

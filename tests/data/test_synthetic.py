@@ -1,0 +1,50 @@
+import pandas as pd
+
+from cs_lab.data import schema as S
+from cs_lab.data.interactions import Interactions
+from cs_lab.data.synthetic import generate
+
+
+def test_deterministic_and_canonical():
+    a, b = generate(n_baskets=200, seed=4), generate(n_baskets=200, seed=4)
+    pd.testing.assert_frame_equal(a.dataset.lines, b.dataset.lines)
+    assert not generate(n_baskets=200, seed=5).dataset.lines.equals(a.dataset.lines)
+    for c in S.REQUIRED_LINE_COLUMNS:
+        assert str(a.dataset.lines[c].dtype) == str(S.LINE_DTYPES[c])
+
+
+def test_planted_pairs_co_occur():
+    syn = generate(n_baskets=2000, seed=0)
+    it = Interactions.from_lines(syn.dataset.lines)
+    bi = it.basket_items.tocsc()
+    lifts = []
+    for a, b in syn.pairs:
+        ia, ib = it.items.index([a, b])
+        if ia < 0 or ib < 0:
+            continue
+        ca, cb = bi[:, ia].toarray().ravel() > 0, bi[:, ib].toarray().ravel() > 0
+        if ca.sum() >= 5:
+            lifts.append((ca & cb).mean() / (ca.mean() * cb.mean()))
+    assert len(lifts) >= 5 and sorted(lifts)[len(lifts) // 2] > 2.0
+
+
+def test_segments_and_returns():
+    syn = generate(n_baskets=1500, seed=0)
+    ret = syn.dataset.returns
+    seg = ret[S.CUSTOMER].map(syn.segments)
+    lines_seg = syn.dataset.lines[S.CUSTOMER].map(syn.segments)
+    rate_heavy = (seg == "heavy_returner").sum() / max(1, (lines_seg == "heavy_returner").sum())
+    rate_reg = (seg == "regular").sum() / max(1, (lines_seg == "regular").sum())
+    assert rate_heavy > 5 * rate_reg
+
+
+def test_interactions_shapes():
+    syn = generate(n_baskets=300, seed=0)
+    it = Interactions.from_lines(syn.dataset.lines)
+    lines = syn.dataset.lines
+    assert it.n_baskets == lines[S.BASKET].nunique()
+    assert it.n_items == lines[S.ITEM].nunique()
+    assert it.n_customers == lines[S.CUSTOMER].nunique()
+    assert it.basket_items.sum() == lines.drop_duplicates([S.BASKET, S.ITEM]).shape[0]
+    assert (it.basket_customer >= -1).all() and (it.basket_customer == -1).sum() > 0
+    assert set(it.item_categories) == {"category_1", "category_2"}
