@@ -1,0 +1,191 @@
+"""Shared scoring for latent-factor models (ALS, BPR, LMF, LightFM).
+
+A fitted factor model keeps, as plain NumPy arrays copied out of the library:
+
+    item_factors_      (n_items, F) float32
+    item_bias_         (n_items,)   float32 (zeros for models without an item bias)
+    customer_factors_  (n_customers, F) float32, only when ``use_customer`` (else (0, F))
+    popularity_        (n_items,)   training basket counts, for the fallback
+    known_items_       (n_items,)   bool, items present in the training matrix
+
+A query is scored as ``q . y_i + b_i`` where q is the query vector:
+
+    cart only             q = fold_in(cart)            (subclass: exact ALS solve, or mean of items)
+    customer only         q = customer vector           (when use_customer and the customer is known)
+    cart and customer     q = (1 - w) fold_in(cart) + w customer vector,   w = customer_weight
+    neither               no signal: popularity scores (fallback="popularity") or all -inf ("none")
+
+Items absent from the training matrix are never candidates (-inf).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any, Literal
+
+import numpy as np
+import scipy.sparse as sp
+from pydantic import Field
+
+from cs_lab.data.interactions import Interactions
+from cs_lab.data.queries import Queries
+from cs_lab.models.base import Recommender
+from cs_lab.models.config import ModelConfig
+from cs_lab.models.implicit_cf.matrices import TrainOn
+
+Fallback = Literal["popularity", "none"]
+
+
+class CartScoringConfig(ModelConfig):
+    """Fields shared by every factor model: what it is trained on and how queries are answered."""
+
+    train_on: TrainOn = "customers"
+    use_customer: bool = False
+    customer_weight: float = Field(0.5, ge=0.0, le=1.0)
+    fallback: Fallback = "popularity"
+    num_threads: int = Field(0, ge=0, description="0 = all cores; 1 for bit-identical repeated fits")
+
+
+class FactorConfig(CartScoringConfig):
+    """Fields shared by the implicit matrix-factorisation models."""
+
+    factors: int = Field(64, ge=1, le=4096)
+    regularization: float = Field(0.01, ge=0.0)
+    iterations: int = Field(15, ge=1)
+
+
+class FactorRecommender(Recommender):
+    """Base of the factor models: NumPy scoring of copied-out factors (see module docstring).
+
+    Subclasses implement ``_fit`` (ending in ``_set_factors``) and ``_fold_in_carts``.
+    """
+
+    config_class = CartScoringConfig
+
+    # -- what subclasses provide -------------------------------------------------
+    @abstractmethod
+    def _fold_in_carts(self, carts: sp.csr_matrix) -> np.ndarray:
+        """(n, F) query vectors for binary cart rows (zero rows for empty carts)."""
+
+    def _fold_in_history(self, customer_items: sp.csr_matrix) -> np.ndarray:
+        """(n_customers, F) vectors from the customers' training histories (used when the model
+        has no customer factors of its own, e.g. train_on='baskets'). Default: count-weighted mean
+        of the items' factors."""
+        from cs_lab.models.implicit_cf.matrices import row_mean
+
+        return row_mean(customer_items, self.item_factors_)
+
+    # -- fitted state ------------------------------------------------------------
+    def _set_common(self, train: Interactions, matrix: sp.csr_matrix) -> None:
+        self.popularity_ = np.asarray(train.item_popularity(), dtype=np.float64)
+        self.known_items_ = np.asarray(matrix.getnnz(axis=0) > 0)
+
+    def _set_factors(self, item_factors: np.ndarray, item_bias: np.ndarray | None,
+                     customer_factors: np.ndarray | None, train: Interactions) -> None:
+        """Store copies of the factors. ``customer_factors`` are the library's user factors when it
+        was trained on customers; otherwise (None) they are folded in from the customers' histories,
+        and only when ``use_customer`` needs them."""
+        f = item_factors.shape[1]
+        self.item_factors_ = np.array(item_factors, dtype=np.float32, copy=True)
+        self.item_bias_ = (np.zeros(len(item_factors), np.float32) if item_bias is None
+                           else np.array(item_bias, dtype=np.float32, copy=True))
+        self._invalidate_cache()
+        if not self.config.use_customer:
+            self.customer_factors_ = np.zeros((0, f), np.float32)
+        elif customer_factors is not None:
+            self.customer_factors_ = np.array(customer_factors, dtype=np.float32, copy=True)
+        else:
+            self.customer_factors_ = self._fold_in_history(train.customer_items).astype(np.float32)
+
+    def _invalidate_cache(self) -> None:
+        """Hook for subclasses caching values derived from the factors."""
+
+    @property
+    def _hooked(self) -> bool:
+        return getattr(self, "_on_iteration", None) is not None
+
+    # -- scoring -------------------------------------------------------------------
+    def query_vectors(self, queries: Queries) -> tuple[np.ndarray, np.ndarray]:
+        """(n, F) float64 query vectors and a bool mask of the rows that have any signal."""
+        carts = queries.carts.tocsr()
+        q = np.asarray(self._fold_in_carts(carts), dtype=np.float64)
+        has_cart = np.diff(carts.indptr) > 0
+        has = has_cart.copy()
+        if self.config.use_customer and len(self.customer_factors_):
+            cust = np.asarray(queries.customers)
+            ok = (cust >= 0) & (cust < len(self.customer_factors_))
+            cv = np.zeros_like(q)
+            cv[ok] = self.customer_factors_[cust[ok]]
+            ok &= np.any(cv != 0, axis=1)
+            w = self.config.customer_weight
+            both, only = ok & has_cart, ok & ~has_cart
+            q[both] = (1.0 - w) * q[both] + w * cv[both]
+            q[only] = cv[only]
+            has |= ok
+        return q, has
+
+    def _score(self, queries: Queries) -> np.ndarray:
+        q, has = self.query_vectors(queries)
+        s = q.astype(np.float32) @ self.item_factors_.T
+        s += self.item_bias_
+        s[:, ~self.known_items_] = -np.inf
+        if not has.all():
+            none = ~has
+            if self.config.fallback == "popularity":
+                s[none] = np.where(self.popularity_ > 0, self.popularity_, -np.inf)
+            else:
+                s[none] = -np.inf
+        return s
+
+    # -- persistence -----------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        return {"item_factors": self.item_factors_, "item_bias": self.item_bias_,
+                "customer_factors": self.customer_factors_, "popularity": self.popularity_,
+                "known_items": self.known_items_}
+
+    def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
+        self.item_factors_ = arrays["item_factors"]
+        self.item_bias_ = arrays["item_bias"]
+        self.customer_factors_ = arrays["customer_factors"]
+        self.popularity_ = arrays["popularity"]
+        self.known_items_ = arrays["known_items"].astype(bool)
+        self._invalidate_cache()
+
+
+class ImplicitFactorRecommender(FactorRecommender):
+    """A factor model trained by one of implicit's CPU models.
+
+    Each fit builds a fresh library model (``_library_model``), fits it on ``_matrix(train)`` and
+    copies the factors out (``_take``). implicit calls back after every iteration; when a hook was
+    passed to ``fit(on_iteration=...)`` the current factors are copied out first, so the hook can
+    score with the model, and anything the hook raises (optuna.TrialPruned) stops training.
+    """
+
+    library_module: str = ""  # e.g. "implicit.cpu.als", imported on first fit
+
+    @abstractmethod
+    def _library_model(self, module: Any) -> Any:
+        """A fresh, unfitted library model built from the config."""
+
+    @abstractmethod
+    def _matrix(self, train: Interactions) -> sp.csr_matrix: ...
+
+    @abstractmethod
+    def _take(self, lib: Any, train: Interactions) -> None: ...
+
+    def _fit(self, train: Interactions) -> None:
+        from cs_lab.models.implicit_cf._deps import blas_single_thread, require
+
+        module = require(self.library_module, "implicit", self.config.model)
+        matrix = self._matrix(train)
+        self._set_common(train, matrix)
+        with blas_single_thread(module):
+            lib = self._library_model(module)
+
+            def callback(iteration: int, *_: Any) -> None:
+                if self._hooked:
+                    self._take(lib, train)
+                    self._report_iteration(iteration)
+
+            lib.fit(matrix, show_progress=False, callback=callback)
+        self._take(lib, train)

@@ -1,0 +1,91 @@
+"""LightFM (Kula 2015): hybrid matrix factorisation with optional item and customer side features.
+
+Trained epoch by epoch with ``fit_partial``; after each epoch the item representations
+(feature embeddings summed per item, and item biases) are copied out and the per-iteration
+hook is called with the epoch index. Carts are scored like BPR: the mean of the cart items'
+representations dotted with every item's representation, plus the item bias (see
+cs_lab.models.implicit_cf.factors for the customer blend and the fallback).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+import numpy as np
+import scipy.sparse as sp
+from pydantic import Field, model_validator
+
+from cs_lab.data.interactions import Interactions
+from cs_lab.models.implicit_cf._deps import blas_single_thread, require
+from cs_lab.models.implicit_cf.factors import CartScoringConfig, FactorRecommender
+from cs_lab.models.implicit_cf.matrices import row_mean, training_matrix
+from cs_lab.models.lightfm_cf import features
+from cs_lab.models.registry import register
+
+
+class LightFMConfig(CartScoringConfig):
+    model: Literal["lightfm"] = "lightfm"
+    loss: Literal["warp", "bpr", "logistic", "warp-kos"] = "warp"
+    no_components: int = Field(32, ge=1, le=4096)
+    learning_rate: float = Field(0.05, gt=0.0)
+    learning_schedule: Literal["adagrad", "adadelta"] = "adagrad"
+    item_alpha: float = Field(0.0, ge=0.0, description="L2 penalty on item features")
+    user_alpha: float = Field(0.0, ge=0.0, description="L2 penalty on user features")
+    epochs: int = Field(10, ge=1)
+    max_sampled: int = Field(10, ge=1, description="max negatives tried per positive (WARP)")
+    kos_k: int = Field(5, ge=1, description="k of the k-OS loss (warp-kos only)")
+    kos_n: int = Field(10, ge=1, description="n of the k-OS loss (warp-kos only)")
+    item_features: bool = False
+    user_features: bool = False
+    price_bands: int = Field(5, ge=1, description="item price quantile bands (item_features)")
+    spend_bands: int = Field(4, ge=1, description="customer spend / frequency bands (user_features)")
+
+    @model_validator(mode="after")
+    def _user_features_need_customers(self) -> "LightFMConfig":
+        if self.user_features and self.train_on != "customers":
+            raise ValueError("user_features=True needs train_on='customers' (the rows of a basket x item "
+                             "matrix are baskets, which have no customer features); set one of them")
+        return self
+
+
+@register
+class LightFMModel(FactorRecommender):
+    """LightFM with warp / bpr / logistic / warp-kos loss and optional side features."""
+
+    config_class = LightFMConfig
+
+    def _fit(self, train: Interactions) -> None:
+        lightfm = require("lightfm", "rectools-lightfm", "lightfm")
+        c = self.config
+        matrix = training_matrix(train, c.train_on, "binary")
+        self._set_common(train, matrix)
+        if c.item_features:  # items without interactions still get a representation from features
+            self.known_items_ = np.ones(train.n_items, dtype=bool)
+        interactions = matrix.tocoo()
+        item_x = features.item_features(train, c.price_bands) if c.item_features else None
+        user_x = features.customer_features(train, c.spend_bands) if c.user_features else None
+        threads = c.num_threads or os.cpu_count() or 1
+        with blas_single_thread(lightfm):
+            lib = lightfm.LightFM(no_components=c.no_components, k=c.kos_k, n=c.kos_n,
+                                  learning_schedule=c.learning_schedule, loss=c.loss,
+                                  learning_rate=c.learning_rate, item_alpha=c.item_alpha,
+                                  user_alpha=c.user_alpha, max_sampled=c.max_sampled, random_state=c.seed)
+            for epoch in range(c.epochs):
+                lib.fit_partial(interactions, user_features=user_x, item_features=item_x, epochs=1,
+                                num_threads=threads)
+                if self._hooked:
+                    self._take(lib, item_x, user_x, train)
+                    self._report_iteration(epoch)
+        self._take(lib, item_x, user_x, train)
+
+    def _take(self, lib: Any, item_x: sp.csr_matrix | None, user_x: sp.csr_matrix | None,
+              train: Interactions) -> None:
+        bias, emb = lib.get_item_representations(item_x)
+        users = None
+        if self.config.train_on == "customers" and self.config.use_customer:
+            users = lib.get_user_representations(user_x)[1]
+        self._set_factors(emb, bias, users, train)
+
+    def _fold_in_carts(self, carts: sp.csr_matrix) -> np.ndarray:
+        return row_mean(carts, self.item_factors_)
