@@ -1,0 +1,129 @@
+"""Shared, lazily computed intermediates that several metrics read.
+
+The context is a cache, not a dispatcher: it knows nothing about individual
+metrics. A metric asks for what it needs (hit matrix, cumulative hits, truth
+sizes, catalog fields) and each piece is computed once per evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from cs_lab.errors import ConfigError
+from cs_lab.eval.catalog import Catalog
+from cs_lab.eval.hits import hit_matrix
+
+EmptyTruth = Literal["exclude", "zero"]
+
+
+@dataclass
+class EvalContext:
+    """Inputs of one evaluation plus cached derived arrays.
+
+    recs        : int64 (n_queries, K) padded with -1, K = max cut-off.
+    truth       : canonical CSR truth (n_queries, n_items), see inputs.as_truth_matrix.
+    n_items     : size of the item index.
+    catalog     : optional item side information.
+    empty_truth : "exclude" (queries without truth are left out of truth-based
+                  metrics) or "zero" (they score 0).
+    """
+
+    recs: np.ndarray
+    truth: sp.csr_array
+    n_items: int
+    catalog: Catalog | None = None
+    empty_truth: EmptyTruth = "exclude"
+
+    @property
+    def n_queries(self) -> int:
+        return int(self.recs.shape[0])
+
+    @property
+    def k_max(self) -> int:
+        return int(self.recs.shape[1])
+
+    @cached_property
+    def valid(self) -> np.ndarray:
+        """Bool (n, K): position holds an item (not padding)."""
+        return self.recs >= 0
+
+    @cached_property
+    def n_valid(self) -> np.ndarray:
+        """Int (n, K): number of items in the first j+1 positions."""
+        return np.cumsum(self.valid, axis=1, dtype=np.int32)
+
+    @cached_property
+    def hits(self) -> np.ndarray:
+        """Bool (n, K): position holds a relevant item."""
+        return hit_matrix(self.recs, self.truth)
+
+    @cached_property
+    def cum_hits(self) -> np.ndarray:
+        """Int (n, K): relevant items among the first j+1 positions."""
+        return np.cumsum(self.hits, axis=1, dtype=np.int32)
+
+    @cached_property
+    def n_truth(self) -> np.ndarray:
+        """Int (n,): number of relevant items per query."""
+        return np.diff(self.truth.indptr)
+
+    @cached_property
+    def has_truth(self) -> np.ndarray:
+        """Bool (n,): query has at least one relevant item."""
+        return self.n_truth > 0
+
+    @cached_property
+    def evaluated(self) -> np.ndarray:
+        """Bool (n,): query counts in truth-based metrics (all queries when empty_truth='zero')."""
+        if self.empty_truth == "zero":
+            return np.ones(self.n_queries, dtype=bool)
+        return self.has_truth
+
+    @cached_property
+    def first_hit(self) -> np.ndarray:
+        """Int (n,): 0-based position of the first relevant item, K when there is none."""
+        any_hit = self.hits.any(axis=1)
+        return np.where(any_hit, np.argmax(self.hits, axis=1), self.k_max)
+
+    def at(self, cumulative: np.ndarray, k: int) -> np.ndarray:
+        """Column of a cumulative (n, K) array for cut-off ``k``."""
+        return cumulative[:, k - 1]
+
+    def prefix_sums(self, weights: Callable[[int, int], np.ndarray],
+                    ks: Sequence[int]) -> dict[int, np.ndarray]:
+        """Per-query sums of ``weights(a, b)`` (an (n, b-a) array for positions a..b-1) over the top k.
+
+        Evaluated segment by segment between consecutive cut-offs, so peak
+        memory stays at one (n, segment) block instead of a full (n, K) float array.
+        """
+        out: dict[int, np.ndarray] = {}
+        total = np.zeros(self.n_queries, dtype=np.float64)
+        prev = 0
+        for k in sorted(ks):
+            if k > prev:
+                total = total + weights(prev, k).sum(axis=1, dtype=np.float64)
+            out[k] = total
+            prev = k
+        return out
+
+    def item_values(self, values: np.ndarray, fill: float = 0.0) -> Callable[[int, int], np.ndarray]:
+        """A ``weights`` function returning ``values[item]`` per position, ``fill`` on padding."""
+        padded = np.append(np.asarray(values, dtype=np.float64), fill)  # index -1 -> fill
+
+        def weights(a: int, b: int) -> np.ndarray:
+            return padded[self.recs[:, a:b]]
+
+        return weights
+
+    def require(self, field: str, metric: str) -> np.ndarray:
+        """Catalog array ``field``; ConfigError naming the metric when it is absent."""
+        if self.catalog is None or not self.catalog.has(field):
+            raise ConfigError(f"metric {metric!r} needs catalog.{field}; pass "
+                              f"catalog=Catalog({field}=...) or drop the metric")
+        return getattr(self.catalog, field)
