@@ -1,0 +1,197 @@
+"""A tracker object the library is handed (no global MLflow state inside cs_lab).
+
+``MlflowTracker`` wraps ``mlflow.MlflowClient`` with explicit run ids; ``NullTracker``
+records nothing (and ``MemoryTracker`` records in memory, for tests).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Protocol
+
+RUNNING, FINISHED, FAILED, KILLED = "RUNNING", "FINISHED", "FAILED", "KILLED"
+MAX_PARAM_LEN = 6000
+
+
+class Tracker(Protocol):
+    def start_run(self, name: str, *, parent_id: str | None = None, tags: dict[str, str] | None = None) -> str: ...
+    def log_params(self, run_id: str, params: dict[str, Any]) -> None: ...
+    def log_metrics(self, run_id: str, metrics: dict[str, float], step: int | None = None) -> None: ...
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None: ...
+    def log_artifact(self, run_id: str, path: str | Path, artifact_path: str | None = None) -> None: ...
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None: ...
+    def log_figure(self, run_id: str, figure, artifact_file: str) -> None: ...
+    def end_run(self, run_id: str, status: str = FINISHED) -> None: ...
+
+
+def _clean_metrics(metrics: dict[str, float]) -> dict[str, float]:
+    out = {}
+    for k, v in metrics.items():
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(f):
+            out[k.replace("@", "_at_")] = f
+    return out
+
+
+class MlflowTracker:
+    """Tracker over MlflowClient. One MLflow experiment per tracker (``experiment`` name)."""
+
+    def __init__(self, experiment: str, tracking_uri: str | None = None,
+                 artifact_location: str | None = None) -> None:
+        from mlflow import MlflowClient
+
+        self.tracking_uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+        self.client = MlflowClient(tracking_uri=self.tracking_uri)
+        exp = self.client.get_experiment_by_name(experiment)
+        if exp is None:
+            self.experiment_id = self.client.create_experiment(experiment, artifact_location=artifact_location)
+        else:
+            self.experiment_id = exp.experiment_id
+            if exp.lifecycle_stage == "deleted":
+                self.client.restore_experiment(exp.experiment_id)
+        self.experiment = experiment
+
+    def start_run(self, name, *, parent_id=None, tags=None):
+        t = dict(tags or {})
+        if parent_id:
+            t["mlflow.parentRunId"] = parent_id
+        run = self.client.create_run(self.experiment_id, run_name=name, tags=t)
+        return run.info.run_id
+
+    def log_params(self, run_id, params):
+        from mlflow.entities import Param
+
+        items = [Param(str(k), str(v)[:MAX_PARAM_LEN]) for k, v in params.items()]
+        for i in range(0, len(items), 100):
+            self.client.log_batch(run_id, params=items[i:i + 100])
+
+    def log_metrics(self, run_id, metrics, step=None):
+        import time
+
+        from mlflow.entities import Metric
+
+        ts = int(time.time() * 1000)
+        items = [Metric(k, v, ts, step or 0) for k, v in _clean_metrics(metrics).items()]
+        for i in range(0, len(items), 500):
+            self.client.log_batch(run_id, metrics=items[i:i + 500])
+
+    def set_tags(self, run_id, tags):
+        from mlflow.entities import RunTag
+
+        self.client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+    def log_artifact(self, run_id, path, artifact_path=None):
+        p = Path(path)
+        if p.is_dir():
+            self.client.log_artifacts(run_id, str(p), artifact_path)
+        else:
+            self.client.log_artifact(run_id, str(p), artifact_path)
+
+    def log_text(self, run_id, text, artifact_file):
+        self.client.log_text(run_id, text, artifact_file)
+
+    def log_figure(self, run_id, figure, artifact_file):
+        self.client.log_figure(run_id, figure, artifact_file)
+
+    def end_run(self, run_id, status=FINISHED):
+        self.client.set_terminated(run_id, status=status)
+
+    def runs(self, filter_string: str = "") -> list:
+        return self.client.search_runs([self.experiment_id], filter_string=filter_string, max_results=10000)
+
+
+class NullTracker:
+    """Records nothing."""
+
+    def __init__(self) -> None:
+        self._n = 0
+
+    def start_run(self, name, *, parent_id=None, tags=None):
+        self._n += 1
+        return f"null-{self._n}"
+
+    def log_params(self, run_id, params): ...
+    def log_metrics(self, run_id, metrics, step=None): ...
+    def set_tags(self, run_id, tags): ...
+    def log_artifact(self, run_id, path, artifact_path=None): ...
+    def log_text(self, run_id, text, artifact_file): ...
+    def log_figure(self, run_id, figure, artifact_file): ...
+    def end_run(self, run_id, status=FINISHED): ...
+
+
+class MemoryTracker(NullTracker):
+    """Keeps everything in dicts (for tests)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: dict[str, dict[str, Any]] = {}
+
+    def start_run(self, name, *, parent_id=None, tags=None):
+        rid = super().start_run(name)
+        self.runs[rid] = {"name": name, "parent": parent_id, "tags": dict(tags or {}), "params": {},
+                          "metrics": {}, "artifacts": [], "status": RUNNING}
+        return rid
+
+    def log_params(self, run_id, params):
+        self.runs[run_id]["params"].update({k: str(v) for k, v in params.items()})
+
+    def log_metrics(self, run_id, metrics, step=None):
+        self.runs[run_id]["metrics"].update(_clean_metrics(metrics))
+
+    def set_tags(self, run_id, tags):
+        self.runs[run_id]["tags"].update(tags)
+
+    def log_artifact(self, run_id, path, artifact_path=None):
+        self.runs[run_id]["artifacts"].append(f"{artifact_path or ''}/{Path(path).name}".lstrip("/"))
+
+    def log_text(self, run_id, text, artifact_file):
+        self.runs[run_id]["artifacts"].append(artifact_file)
+
+    def log_figure(self, run_id, figure, artifact_file):
+        self.runs[run_id]["artifacts"].append(artifact_file)
+
+    def end_run(self, run_id, status=FINISHED):
+        self.runs[run_id]["status"] = status
+
+
+def default_tracking_uri() -> str:
+    """A SQLite database in the current folder (the repo root when run through make)."""
+    return f"sqlite:///{Path('mlflow.db').resolve()}"
+
+
+def log_json(tracker: Tracker, run_id: str, obj: Any, artifact_file: str) -> None:
+    tracker.log_text(run_id, json.dumps(obj, indent=2, default=str), artifact_file)
+
+
+def log_dataframe(tracker: Tracker, run_id: str, df, artifact_file: str) -> None:
+    """Write a DataFrame as Parquet / CSV / Markdown (by extension) and log it."""
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / Path(artifact_file).name
+        if p.suffix == ".parquet":
+            df.to_parquet(p, index=False)
+        elif p.suffix == ".csv":
+            df.to_csv(p, index=False)
+        else:
+            p.write_text(markdown_table(df))
+        parent = str(Path(artifact_file).parent)
+        tracker.log_artifact(run_id, p, None if parent == "." else parent)
+
+
+def markdown_table(df, floatfmt: str = ".4f") -> str:
+    """A GitHub-flavoured Markdown table of ``df`` (no extra dependency)."""
+    def fmt(v):
+        if isinstance(v, float):
+            return "" if math.isnan(v) else format(v, floatfmt)
+        return str(v)
+    cols = [str(c) for c in df.columns]
+    rows = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for rec in df.itertuples(index=False):
+        rows.append("| " + " | ".join(fmt(v) for v in rec) + " |")
+    return "\n".join(rows) + "\n"
