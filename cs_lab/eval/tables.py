@@ -57,6 +57,11 @@ def _no_missing(values: pd.Series, column: str, source: str) -> None:
         raise DataError("missing value", file=source, row=int(np.argmax(missing)) + 1, column=column)
 
 
+def _show(value: object) -> str:
+    """repr of a table cell without numpy's type wrapper (1.5, not np.float64(1.5))."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def integer_ranks(ranks: pd.Series, source: str) -> np.ndarray:
     """Ranks as int64; DataError with the first offending row for non-integers or ranks < 1."""
     numeric = pd.to_numeric(ranks, errors="coerce")
@@ -64,7 +69,7 @@ def integer_ranks(ranks: pd.Series, source: str) -> np.ndarray:
     bad = np.isnan(values) | (values != np.round(values))
     if bad.any():
         row = int(np.argmax(bad))
-        raise DataError(f"rank {ranks.iloc[row]!r} is not an integer", file=source, row=row + 1,
+        raise DataError(f"rank {_show(ranks.iloc[row])} is not an integer", file=source, row=row + 1,
                         column=RANK)
     out = values.astype(np.int64)
     if (out < 1).any():
@@ -79,7 +84,7 @@ def _codes(values: pd.Series, index: pd.Index, unknown: UnknownPolicy, what: str
     codes = index.get_indexer(values.to_numpy())
     if unknown == "error" and (codes < 0).any():
         row = int(np.argmax(codes < 0))
-        raise DataError(f"{what} {values.iloc[row]!r} is not in the {what} index", file=source,
+        raise DataError(f"{what} {_show(values.iloc[row])} is not in the {what} index", file=source,
                         row=row + 1, column=column, hint="pass unknown='drop' to ignore such rows")
     return codes
 
