@@ -26,13 +26,14 @@ from cs_lab.data.interactions import Interactions
 from cs_lab.data.queries import Queries
 from cs_lab.data.vocab import Vocabulary
 from cs_lab.errors import DataError, NotFittedError
+from cs_lab.models._topk import top_k
 from cs_lab.models.config import ModelConfig, flatten, unflatten, validate_config
 
 IterationCallback = Callable[[int, "Recommender"], None]
 """Called as callback(iteration, model) after each training iteration/epoch; may raise to stop
 (e.g. optuna.TrialPruned)."""
 
-SCORE_BLOCK = 1 << 25  # max floats in one dense score block (~128 MB as float32)
+SCORE_BLOCK = 1 << 24  # max floats in one dense score block (128 MB as float64)
 
 
 class Recommender(ABC):
@@ -202,36 +203,3 @@ def sparse_from_state(prefix: str, arrays: dict[str, np.ndarray]) -> sp.csr_matr
 def _mask(scores: np.ndarray, m: sp.csr_matrix) -> None:
     m = m.tocoo()
     scores[m.row, m.col] = -np.inf
-
-
-def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise top-k of a dense block, best first; -inf and NaN entries become -1 / NaN.
-
-    Ties are broken by the lower item index, so the output is deterministic.
-    """
-    n, m = scores.shape
-    s = np.where(np.isnan(scores), -np.inf, scores)
-    kk = min(k, m)
-    ids = np.full((n, k), -1, dtype=np.int64)
-    out = np.full((n, k), np.nan)
-    if n == 0:
-        return ids, out
-    part = np.argpartition(-s, kk - 1, axis=1)[:, :kk] if kk < m else np.broadcast_to(np.arange(m), (n, m))
-    part_s = np.take_along_axis(s, part, axis=1)
-    kth = part_s.min(axis=1)
-    # rows where more than kk items reach the k-th score (ties, or fewer than k candidates)
-    n_ge = (s >= kth[:, None]).sum(axis=1)
-    tied = (n_ge > kk) | np.isneginf(kth)
-    order = np.take_along_axis(part, np.lexsort((part, -part_s), axis=1), axis=1)
-    for i in np.flatnonzero(tied):
-        row = s[i]
-        cand = np.flatnonzero(row > -np.inf) if np.isneginf(kth[i]) else np.flatnonzero(row >= kth[i])
-        best = cand[np.argsort(-row[cand], kind="stable")][:kk]
-        order[i, : len(best)] = best
-        order[i, len(best):] = -1
-    valid = order >= 0
-    top = np.where(valid, np.take_along_axis(s, np.maximum(order, 0), axis=1), -np.inf)
-    valid &= top > -np.inf
-    ids[:, :kk] = np.where(valid, order, -1)
-    out[:, :kk] = np.where(valid, top, np.nan)
-    return ids, out

@@ -3,6 +3,7 @@ items (the truth), with a seed.
 
 mode="leave_one_out"  one hidden item per basket
 mode="fraction"       round(fraction * n) hidden items, at least 1, and at least 1 item stays visible
+mode="item_to_item"   one visible item (the cart), every other item hidden ("frequently bought together")
 Only baskets with >= ``min_items`` distinct items (>= 2) take part.
 """
 
@@ -47,13 +48,14 @@ class BasketCompletion:
             raise LeakageError(f"{len(both)} hidden item(s) are also in their visible cart")
 
 
-def basket_completion(test: pd.DataFrame, *, mode: Literal["leave_one_out", "fraction"] = "leave_one_out",
+def basket_completion(test: pd.DataFrame, *,
+                      mode: Literal["leave_one_out", "fraction", "item_to_item"] = "leave_one_out",
                       fraction: float = 0.5, min_items: int = 2, seed: int = 0,
                       max_queries: int | None = None) -> BasketCompletion:
     """Build cart/truth pairs from test-period lines (see module docstring).
     ``max_queries`` keeps a seeded random sample of the eligible baskets."""
-    if mode not in ("leave_one_out", "fraction"):
-        raise ConfigError(f"holdout.mode must be 'leave_one_out' or 'fraction', got {mode!r}")
+    if mode not in ("leave_one_out", "fraction", "item_to_item"):
+        raise ConfigError(f"holdout.mode must be 'leave_one_out', 'fraction' or 'item_to_item', got {mode!r}")
     if mode == "fraction" and not 0 < fraction < 1:
         raise ConfigError(f"holdout.fraction must be in (0, 1), got {fraction}")
     if min_items < 2:
@@ -78,6 +80,8 @@ def basket_completion(test: pd.DataFrame, *, mode: Literal["leave_one_out", "fra
             .groupby("b", observed=True, sort=False)["k"].rank(method="first").to_numpy() - 1)
     if mode == "leave_one_out":
         n_hidden = np.ones(len(items))
+    elif mode == "item_to_item":
+        n_hidden = size - 1.0
     else:
         n_hidden = np.clip(np.round(fraction * size), 1, size - 1)
     hidden = rank < n_hidden

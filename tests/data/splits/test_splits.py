@@ -119,3 +119,11 @@ def test_basket_completion_sampling(lines):
     assert len(h.queries) == 50
     with pytest.raises(ConfigError):
         basket_completion(s.test, min_items=1)
+
+
+def test_item_to_item_holdout(lines):
+    s = temporal_split(lines, test_fraction=0.3)
+    h = basket_completion(s.test, mode="item_to_item", seed=2)
+    assert (h.queries["cart_size"] == 1).all()
+    sizes = s.test.groupby(S.BASKET)[S.ITEM].nunique()
+    assert (h.queries["n_hidden"].to_numpy() == sizes.loc[h.queries[S.BASKET]].to_numpy() - 1).all()
