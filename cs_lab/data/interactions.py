@@ -70,17 +70,18 @@ class Interactions:
         if customers is None:
             cust = lines[S.CUSTOMER].dropna().unique().astype(str)
             customers = Vocabulary(np.sort(cust))
-        item_idx = items.index(lines[S.ITEM].to_numpy())
+        item_idx = items.index(lines[S.ITEM])
         keep = item_idx >= 0
-        b_codes, b_uniques = pd.factorize(lines[S.BASKET].to_numpy(), sort=False)
-        b_codes, item_idx_k = b_codes[keep], item_idx[keep]
+        b_all, b_uniques = pd.factorize(lines[S.BASKET], sort=False)
+        b_codes, item_idx_k = b_all[keep], item_idx[keep]
         n_b, n_i = len(b_uniques), len(items)
         bi = sp.csr_matrix((np.ones(len(b_codes), dtype=np.float32), (b_codes, item_idx_k)), shape=(n_b, n_i))
         bi.sum_duplicates()
         bi.data[:] = 1.0
-        # one customer and one time per basket: first line of the basket
-        first = pd.Series(np.arange(len(lines))).groupby(pd.factorize(lines[S.BASKET].to_numpy())[0]).first().to_numpy()
-        basket_customer = customers.index(lines[S.CUSTOMER].to_numpy()[first])
+        # one customer and one time per basket: the basket's first line
+        first = np.full(n_b, len(lines), dtype=np.int64)
+        np.minimum.at(first, b_all, np.arange(len(lines)))
+        basket_customer = customers.index(lines[S.CUSTOMER].iloc[first].reset_index(drop=True))
         basket_time = lines[S.TIMESTAMP].to_numpy()[first].astype("datetime64[ns]")
         known = basket_customer >= 0
         cb = sp.csr_matrix((np.ones(int(known.sum()), dtype=np.float32),
@@ -99,13 +100,16 @@ class Interactions:
 
         cats, names = {}, {}
         for c in S.category_columns(lines):
-            top = (pd.DataFrame({"i": item_idx_k, "c": lines[c].to_numpy()[keep]}).dropna()
-                   .groupby(["i", "c"]).size().reset_index(name="n")
-                   .sort_values(["i", "n"], ascending=[True, False]).drop_duplicates("i"))
-            codes, labels = pd.factorize(top["c"].astype(str), sort=True)
-            arr = np.full(n_i, -1, dtype=np.int64)
-            arr[top["i"].to_numpy()] = codes
-            cats[c], names[c] = arr, np.asarray(labels, dtype=object)
+            lab_codes, labels = pd.factorize(lines[c], sort=True, use_na_sentinel=True)
+            lc = lab_codes[keep]
+            ok = lc >= 0
+            # item x label line counts; the most frequent label per item (ties: the first label)
+            counts = sp.csr_matrix((np.ones(int(ok.sum()), np.float32), (item_idx_k[ok], lc[ok])),
+                                   shape=(n_i, max(len(labels), 1)))
+            counts.sum_duplicates()
+            arr = np.asarray(counts.argmax(axis=1)).ravel().astype(np.int64)
+            arr[np.diff(counts.indptr) == 0] = -1
+            cats[c], names[c] = arr, np.asarray(labels, dtype=object).astype(str)
         return cls(items=items, customers=customers, basket_items=bi, basket_customer=basket_customer,
                    basket_time=basket_time, customer_items=ci, item_price=per_item(S.UNIT_PRICE),
                    item_cost=per_item(S.UNIT_COST), item_quantity=per_item(S.QUANTITY),

@@ -32,10 +32,13 @@ class Vocabulary:
 
     def index(self, ids, missing: Missing = "negative") -> np.ndarray:
         """Indices of ``ids``; unknown or missing ids are -1, or raise with missing='error'."""
-        keys = pd.Series(ids, dtype="string").fillna("\x00<NA>").astype(str).to_numpy(dtype=object)
-        idx = self._index.get_indexer(keys).astype(np.int64)
+        # factorize first (fast on Arrow strings), then look up only the distinct ids
+        s = ids if isinstance(ids, pd.Series) else pd.Series(np.asarray(ids, dtype=object), dtype="string")
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        lookup = self._index.get_indexer(pd.Index(np.asarray(uniques, dtype=object).astype(str), dtype=object))
+        idx = np.where(codes >= 0, lookup[np.maximum(codes, 0)] if len(lookup) else -1, -1).astype(np.int64)
         if missing == "error" and (idx < 0).any():
-            bad = keys[idx < 0][:5].tolist()
+            bad = s[idx < 0].head(5).tolist()
             raise DataError(f"{int((idx < 0).sum())} id(s) not in the vocabulary, e.g. {bad}")
         return idx
 
