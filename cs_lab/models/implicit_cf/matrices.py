@@ -5,7 +5,9 @@ All functions are pure NumPy/SciPy over arrays; no model imports.
 
 from __future__ import annotations
 
-from typing import Literal
+from contextlib import nullcontext
+from functools import lru_cache
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -63,17 +65,17 @@ def row_mean(m: sp.csr_matrix, factors: np.ndarray) -> np.ndarray:
 
 
 def als_fold_in(confidences: sp.csr_matrix, item_factors: np.ndarray, regularization: float,
-                yty: np.ndarray | None = None, max_block_bytes: int = 1 << 27) -> np.ndarray:
+                yty: np.ndarray | None = None, max_block_bytes: int = 1 << 26) -> np.ndarray:
     """Exact ALS user vectors for rows of confidences, given fixed item factors Y.
 
     For each row u with confidences c_ui (p_ui = 1 where c_ui > 0), solves
         (YtY + Yt (C_u - I) Y + reg I) x_u = Yt C_u p_u
     exactly as implicit's ``recalculate_user`` (negative c means p = 0 with weight |c|), vectorised:
-    the per-row sums of outer products are one sparse x dense product, then a batched solve.
+    rows are sorted by length and taken in blocks; each block's item factors are padded to the
+    block's longest row, so Yt (C_u - I) Y is one batched matmul, then one batched solve.
     Rows without entries give zero vectors. Returns (n, F) float64.
     """
     c = sp.csr_matrix(confidences, dtype=np.float64)
-    c.sort_indices()
     y = np.asarray(item_factors, dtype=np.float64)
     n, f = c.shape[0], y.shape[1]
     if yty is None:
@@ -83,27 +85,54 @@ def als_fold_in(confidences: sp.csr_matrix, item_factors: np.ndarray, regulariza
     out = np.zeros((n, f))
     counts = np.diff(c.indptr)
     rows = np.flatnonzero(counts)
-    if len(rows) == 0:
-        return out
-    # blocks of rows whose outer products fit in max_block_bytes; a row too long for that alone
-    # is done on its own with a (F, nnz) x (nnz, F) product
-    per_nnz = 8 * f * f
-    cum = np.cumsum(counts[rows])
+    rows = rows[np.argsort(counts[rows], kind="stable")]
+    sorted_counts = counts[rows].astype(np.int64)
+    with _one_blas_thread():
+        _solve_blocks(c, y, base, b, rows, sorted_counts, out, max_block_bytes)
+    return out
+
+
+def _solve_blocks(c, y, base, b, rows, sorted_counts, out, max_block_bytes) -> None:
+    f = y.shape[1]
     start = 0
     while start < len(rows):
-        offset = cum[start - 1] if start else 0
-        stop = int(np.searchsorted(cum, offset + max(1, max_block_bytes // per_nnz), side="right"))
-        stop = max(stop, start + 1)
+        # largest block whose padded factors (m, L, F) and systems (m, F, F) fit the budget;
+        # rows are sorted by length, so L is the block's last row's length
+        m = np.arange(1, len(rows) - start + 1)
+        cost = m * (sorted_counts[start:] + f) * 8 * f
+        stop = start + max(1, int(np.searchsorted(cost, max_block_bytes, side="right")))
         r = rows[start:stop]
-        sub = c[r]
-        g = y[sub.indices]                                            # (nnz, F)
-        wts = np.abs(sub.data) - 1.0
-        if len(r) == 1:
-            a = (g.T @ (g * wts[:, None]))[None] + base
-        else:
-            nnz = sub.nnz
-            w = sp.csr_matrix((wts, np.arange(nnz), sub.indptr), shape=(len(r), nnz))
-            a = np.asarray(w @ (g[:, :, None] * g[:, None, :]).reshape(nnz, f * f)).reshape(len(r), f, f) + base
+        longest = int(sorted_counts[stop - 1])
+        g, w = _padded(c, r, y, longest)                            # (m, L, F), (m, L)
+        a = np.matmul(np.swapaxes(g * (np.abs(w) - 1.0)[:, :, None], 1, 2), g) + base
         out[r] = np.linalg.solve(a, b[r][:, :, None])[:, :, 0]
         start = stop
-    return out
+
+
+def _padded(c: sp.csr_matrix, rows: np.ndarray, y: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Factors and weights of the given rows' entries, padded with zero-weight zero rows to ``length``."""
+    starts, ends = c.indptr[rows], c.indptr[rows + 1]
+    sizes = ends - starts
+    pos = np.arange(length)[None, :]
+    valid = pos < sizes[:, None]
+    idx = np.where(valid, starts[:, None] + pos, 0)
+    items = np.where(valid, c.indices[idx], 0)
+    g = y[items] * valid[:, :, None]
+    w = np.where(valid, c.data[idx], 1.0)  # |1| - 1 = 0: padding adds nothing
+    return g, w
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> Any:
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl comes with implicit and scikit-learn
+        return None
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """Many tiny BLAS calls run far faster on one thread (OpenBLAS threads spin on small matrices,
+    badly so on a busy machine); the limit holds only inside the block."""
+    ctl = _blas_controller()
+    return nullcontext() if ctl is None else ctl.limit(limits=1, user_api="blas")
