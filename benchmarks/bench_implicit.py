@@ -4,7 +4,8 @@
                                         [--threads 1] [--queries 10000] [--json out.json]
 
 For each dataset (all lines, customer x item basket counts) it times, several repeats each with
-ours and raw alternating, and reports medians:
+ours and raw alternating, and reports medians of wall time and of process CPU time (CPU time is
+the steadier measure on a shared machine):
 
 fit        ours: ALS(...).fit(train)  (builds the matrix, fits a fresh implicit model, copies factors)
            raw:  implicit.cpu.*.fit(matrix) on a prepared matrix
@@ -38,13 +39,17 @@ from cs_lab.models.implicit_cf.matrices import training_matrix
 K = 10
 
 
-def timed(fn) -> float:
-    t0 = time.perf_counter()
+def timed(fn) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process, all threads)."""
+    w0, c0 = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - t0
+    return time.perf_counter() - w0, time.process_time() - c0
 
 
-def median_pair(ours_fn, raw_fn, repeats: int) -> tuple[float, float, list[float], list[float]]:
+def median_pair(ours_fn, raw_fn, repeats: int, warm_up: bool = True) -> dict:
+    if warm_up:  # first calls pay one-off costs (caches, thread pools) on both sides
+        ours_fn()
+        raw_fn()
     ours, raw = [], []
     for r in range(repeats):  # alternate which side goes first to spread drift evenly
         if r % 2 == 0:
@@ -53,7 +58,17 @@ def median_pair(ours_fn, raw_fn, repeats: int) -> tuple[float, float, list[float
         else:
             raw.append(timed(raw_fn))
             ours.append(timed(ours_fn))
-    return statistics.median(ours), statistics.median(raw), ours, raw
+    med = lambda xs, i: statistics.median(x[i] for x in xs)  # noqa: E731
+    return dict(ours_s=med(ours, 0), raw_s=med(raw, 0), ratio=med(ours, 0) / med(raw, 0),
+                ours_cpu_s=med(ours, 1), raw_cpu_s=med(raw, 1), cpu_ratio=med(ours, 1) / med(raw, 1),
+                repeats=repeats, ours_all=ours, raw_all=raw)
+
+
+def report(rows: list[dict], row: dict) -> None:
+    rows.append(row)
+    print(f"{row['dataset']} {row['model']} {row['task']}: wall {row['ours_s']:.3f}s vs {row['raw_s']:.3f}s "
+          f"x{row['ratio']:.3f}; cpu {row['ours_cpu_s']:.3f}s vs {row['raw_cpu_s']:.3f}s x{row['cpu_ratio']:.3f}",
+          flush=True)
 
 
 def bench_dataset(name: str, args) -> list[dict]:
@@ -98,11 +113,8 @@ def bench_dataset(name: str, args) -> list[dict]:
                 m.fit(matrix.copy(), show_progress=False)
             fitted["raw"] = m
 
-        reps = args.fit_repeats
-        o, r, os_, rs = median_pair(fit_ours, fit_raw, reps)
-        rows.append(dict(dataset=name, matrix=shape, model=model_name, task="fit", ours_s=o, raw_s=r,
-                         ratio=o / r, repeats=reps, ours_all=os_, raw_all=rs))
-        print(rows[-1]["dataset"], model_name, "fit", f"{o:.3f}s vs {r:.3f}s  x{o / r:.3f}", flush=True)
+        head = dict(dataset=name, matrix=shape, model=model_name)
+        report(rows, {**head, "task": "fit", **median_pair(fit_ours, fit_raw, args.fit_repeats, warm_up=False)})
 
         ours_m, raw_m = fitted["ours"], fitted["raw"]
         # same factors on both sides for the query timings: the raw model is the one just fitted,
@@ -114,10 +126,7 @@ def bench_dataset(name: str, args) -> list[dict]:
         def users_raw():
             raw_m.recommend(users, history, N=K, filter_already_liked_items=True)
 
-        o, r, os_, rs = median_pair(users_ours, users_raw, args.repeats)
-        rows.append(dict(dataset=name, matrix=shape, model=model_name, task=f"users x{args.queries}", ours_s=o,
-                         raw_s=r, ratio=o / r, repeats=args.repeats, ours_all=os_, raw_all=rs))
-        print(name, model_name, "users", f"{o:.3f}s vs {r:.3f}s  x{o / r:.3f}", flush=True)
+        report(rows, {**head, "task": f"users x{args.queries}", **median_pair(users_ours, users_raw, args.repeats)})
 
         if model_name == "als":
             def carts_ours():
@@ -127,10 +136,8 @@ def bench_dataset(name: str, args) -> list[dict]:
                 raw_m.recommend(np.arange(len(baskets)), carts, N=K, recalculate_user=True,
                                 filter_already_liked_items=True)
 
-            o, r, os_, rs = median_pair(carts_ours, carts_raw, args.repeats)
-            rows.append(dict(dataset=name, matrix=shape, model=model_name, task=f"carts x{args.queries}",
-                             ours_s=o, raw_s=r, ratio=o / r, repeats=args.repeats, ours_all=os_, raw_all=rs))
-            print(name, model_name, "carts", f"{o:.3f}s vs {r:.3f}s  x{o / r:.3f}", flush=True)
+            report(rows, {**head, "task": f"carts x{args.queries}",
+                          **median_pair(carts_ours, carts_raw, args.repeats)})
     return rows
 
 
@@ -154,11 +161,13 @@ def main(argv=None) -> None:
     print(f"\nimplicit {implicit.__version__}, numpy {np.__version__}, python {platform.python_version()}, "
           f"threads={args.threads}, factors={args.factors}, ALS iterations={args.als_iterations}, "
           f"BPR iterations={args.bpr_iterations}")
-    print("| dataset | matrix | model | task | ours (s) | raw implicit (s) | ours/raw | repeats |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| dataset | matrix | model | task | ours wall (s) | raw wall (s) | wall ours/raw "
+          "| ours CPU (s) | raw CPU (s) | CPU ours/raw | repeats |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['dataset']} | {r['matrix']} | {r['model']} | {r['task']} | {r['ours_s']:.3f} | "
-              f"{r['raw_s']:.3f} | {r['ratio']:.2f} | {r['repeats']} |")
+              f"{r['raw_s']:.3f} | {r['ratio']:.2f} | {r['ours_cpu_s']:.3f} | {r['raw_cpu_s']:.3f} | "
+              f"{r['cpu_ratio']:.2f} | {r['repeats']} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": vars(args), "rows": rows}, f, indent=2)
