@@ -13,7 +13,7 @@ import sys
 
 from cs_lab.errors import CsLabError
 
-COMMANDS = ("data", "evaluate")
+COMMANDS = ("data", "run", "evaluate")
 
 
 def build_parser() -> argparse.ArgumentParser:

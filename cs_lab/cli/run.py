@@ -1,0 +1,60 @@
+"""`cs-lab run SPEC [--trials N] [--resume | --fresh] [--tracking-uri URI] [--storage URL]`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run an experiment spec end to end (tune, refit, test, compare, track)")
+    p.add_argument("spec", help="experiment YAML (experiments/*.yaml)")
+    p.add_argument("--trials", type=int, default=None, help="Optuna trials per tunable model (overrides the spec)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue a killed run: completed trials are kept, stale running trials re-run "
+                        "(unchanged work is always reused; this also re-runs trials a crash left RUNNING)")
+    p.add_argument("--fresh", action="store_true", help="discard the run folder (studies, cached models) first")
+    p.add_argument("--tracking-uri", default=None,
+                   help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
+    p.add_argument("--storage", default=None,
+                   help="shared Optuna storage (sqlite:///..., postgresql://..., or a .journal file)")
+    p.add_argument("--runs-dir", default=os.environ.get("CS_LAB_RUNS_DIR", "runs"),
+                   help="where run folders live (default: ./runs)")
+    p.add_argument("--no-track", action="store_true", help="do not log to MLflow")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_run)
+
+
+def make_tracker(experiment: str, tracking_uri: str | None, no_track: bool):
+    from cs_lab.tracking import MlflowTracker, NullTracker
+
+    if no_track:
+        return NullTracker()
+    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    artifacts = None
+    if uri is None or uri.startswith("sqlite:"):
+        artifacts = (Path.cwd() / "mlartifacts" / experiment).resolve().as_uri()
+    return MlflowTracker(experiment, tracking_uri=uri, artifact_location=artifacts)
+
+
+def cmd_run(args) -> int:
+    from cs_lab.experiment.runner import ExperimentRunner, RunOptions
+    from cs_lab.experiment.spec import load_spec
+
+    spec = load_spec(args.spec)
+    run_dir = Path(args.runs_dir) / spec.name
+    if args.fresh and run_dir.exists():
+        shutil.rmtree(run_dir)
+    tracker = make_tracker(spec.name, args.tracking_uri, args.no_track)
+    opts = RunOptions(run_dir=run_dir, trials=args.trials, resume=True, storage=args.storage,
+                      progress=not args.quiet)
+    result = ExperimentRunner(spec, tracker, opts).run()
+    if result.leaderboard is not None and args.quiet:
+        from cs_lab.experiment.runner import format_leaderboard
+        print(format_leaderboard(result.leaderboard, spec))
+    uri = getattr(tracker, "tracking_uri", None)
+    if uri:
+        print(f"\nMLflow: experiment {spec.name!r} at {uri}  (make mlflow-ui, then open http://127.0.0.1:5000)")
+    return 0

@@ -1,0 +1,109 @@
+"""Optuna objectives: params from the search space -> model -> fit on the tuning period ->
+evaluate on validation carts. Intermediate values are reported per iteration (ALS, BPR,
+LMF per iteration; LightFM per epoch) so the pruner can stop bad trials early."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cs_lab.eval import EvalResult, evaluate
+from cs_lab.experiment.task import EvalSet, Stage
+from cs_lab.errors import ConfigError
+from cs_lab.models.base import Recommender
+from cs_lab.tracking.tracker import FAILED, FINISHED, Tracker
+from cs_lab.tuning.space import SearchSpace
+
+PRUNE_QUERIES = 500  # validation carts scored for each intermediate value
+
+
+def parse_metric(name: str) -> tuple[str, int]:
+    """'ndcg@10' -> ('ndcg', 10)."""
+    try:
+        metric, k = name.split("@")
+        return metric, int(k)
+    except ValueError:
+        raise ConfigError(f"metric {name!r} must look like 'ndcg@10'") from None
+
+
+def evaluate_model(model: Recommender, ev: EvalSet, ks: list[int], rows: slice | None = None) -> EvalResult:
+    queries = ev.queries if rows is None else ev.queries[rows]
+    truth = ev.truth if rows is None else ev.truth[rows]
+    ids, _ = model.recommend(queries, max(ks))
+    qids = ev.segments.index.to_numpy() if rows is None else ev.segments.index.to_numpy()[rows]
+    return evaluate(ids, truth, ks=ks, catalog=ev.catalog, query_ids=qids)
+
+
+def metric_value(result: EvalResult, name: str) -> float:
+    metric, k = parse_metric(name)
+    try:
+        return float(result.summary[metric][k])
+    except KeyError:
+        raise ConfigError(f"metric {name!r} was not computed; available: "
+                          f"{sorted(result.summary)} at k={list(result.ks)}") from None
+
+
+def direction(name: str) -> str:
+    metric, _ = parse_metric(name)
+    return "minimize" if metric in ("popularity_bias",) else "maximize"
+
+
+@dataclass
+class Objective:
+    """Callable for study.optimize. One nested MLflow run per trial under ``parent_run``."""
+
+    base_params: dict[str, Any]
+    space: SearchSpace
+    stage: Stage
+    objectives: list[str]
+    ks: list[int]
+    tracker: Tracker
+    parent_run: str
+    prune: bool = True
+
+    def __call__(self, trial) -> float | tuple[float, ...]:
+        import optuna
+
+        params = {**self.base_params, **self.space.suggest(trial)}
+        run = self.tracker.start_run(f"trial-{trial.number}", parent_id=self.parent_run,
+                                     tags={"optuna.trial": str(trial.number)})
+        status = FAILED
+        try:
+            self.tracker.log_params(run, params)
+            model = Recommender.from_params(params)
+            t0 = time.perf_counter()
+            callback = self._pruning_callback(trial) if self.prune and len(self.objectives) == 1 else None
+            model.fit(self.stage.train, on_iteration=callback)
+            fit_s = time.perf_counter() - t0
+            result = evaluate_model(model, self.stage.eval, self.ks)
+            values = tuple(metric_value(result, o) for o in self.objectives)
+            for o, v in zip(self.objectives, values):
+                trial.set_user_attr(o, v)
+            self.tracker.log_metrics(run, {**{f"valid.{o}": v for o, v in zip(self.objectives, values)},
+                                           "fit_seconds": fit_s})
+            status = FINISHED
+            return values[0] if len(values) == 1 else values
+        except optuna.TrialPruned:
+            self.tracker.set_tags(run, {"optuna.state": "PRUNED"})
+            status = FINISHED
+            raise
+        finally:
+            self.tracker.end_run(run, status)
+
+    def _pruning_callback(self, trial):
+        import optuna
+
+        objective = self.objectives[0]
+        rows = slice(0, min(PRUNE_QUERIES, len(self.stage.eval)))
+
+        def on_iteration(iteration: int, model: Recommender) -> None:
+            value = metric_value(evaluate_model(model, self.stage.eval, self.ks, rows), objective)
+            if np.isfinite(value):
+                trial.report(value, iteration)
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned at iteration {iteration}")
+
+        return on_iteration
