@@ -1,0 +1,99 @@
+"""The runner end to end on a tiny synthetic experiment (bring-your-own CSV + mapping)."""
+
+import numpy as np
+import optuna
+import pytest
+
+from cs_lab.experiment.runner import ExperimentRunner, RunOptions
+from cs_lab.experiment.spec import load_spec
+from cs_lab.testing.experiment import tiny_spec
+from cs_lab.tracking import FINISHED, KILLED, MemoryTracker
+
+
+@pytest.fixture
+def spec_path(tmp_path, tmp_cache):
+    return tiny_spec(tmp_path, trials=3)
+
+
+def run(spec_path, tmp_path, tracker=None, **opts):
+    tracker = tracker or MemoryTracker()
+    spec = load_spec(spec_path)
+    res = ExperimentRunner(spec, tracker, RunOptions(run_dir=tmp_path / "runs" / spec.name, progress=False,
+                                                     log_models=False, **opts)).run()
+    return res, tracker
+
+
+def test_end_to_end(spec_path, tmp_path):
+    res, tr = run(spec_path, tmp_path)
+    parents = {r["name"]: rid for rid, r in tr.runs.items() if r["parent"] is None}
+    assert set(parents) == {"popularity", "item_knn", "als", "comparison"}
+    trials = [r for r in tr.runs.values() if r["parent"] == parents["als"]]
+    assert len(trials) == 3 and all(r["name"].startswith("trial-") for r in trials)
+    assert all(r["status"] == FINISHED for r in tr.runs.values())
+    als = tr.runs[parents["als"]]
+    assert "test.ndcg_at_10" in als["metrics"] and "test.ndcg_at_10.ci_low" in als["metrics"]
+    assert als["metrics"]["test.ndcg_at_10.ci_low"] <= als["metrics"]["test.ndcg_at_10"] <= \
+        als["metrics"]["test.ndcg_at_10.ci_high"]
+    assert {"per_query.parquet", "plots/optimisation_history.png", "trials.csv"} <= set(als["artifacts"])
+    for tag in ("git_commit", "dataset_sha256", "split_fingerprint", "spec_hash"):
+        assert tag in als["tags"]
+    assert als["params"]["factors"] != "" and "base.factors" in als["params"]
+    comp = tr.runs[parents["comparison"]]
+    assert {"spec.yaml", "leaderboard.csv", "leaderboard.md", "comparison.csv", "comparison.md",
+            "segments.csv", "plots/metrics_vs_k.png"} <= set(comp["artifacts"])
+    board = res.leaderboard
+    assert list(board["model"]) and set(board["model"]) == {"popularity", "item_knn", "als"}
+    assert (board["ndcg@10"].diff().dropna() <= 1e-12).all()  # sorted by the objective
+    cmp = res.comparison
+    assert set(cmp.columns) >= {"diff", "ci_low", "ci_high", "p_holm"}
+    # planted pairs: item-kNN beats popularity clearly on this data
+    assert res.outcomes["item_knn"].result.summary["ndcg"][10] > res.outcomes["popularity"].result.summary["ndcg"][10]
+
+
+def test_rerun_recomputes_nothing(spec_path, tmp_path):
+    first, _ = run(spec_path, tmp_path)
+    second, tr = run(spec_path, tmp_path)
+    assert all(o.cached for o in second.outcomes.values())
+    trials = [r for r in tr.runs.values() if r["name"].startswith("trial-")]
+    assert trials == []  # the study already has its trials
+    for name, o in first.outcomes.items():
+        np.testing.assert_array_equal(o.result.per_query.to_numpy(), second.outcomes[name].result.per_query.to_numpy())
+
+
+def test_same_config_same_numbers(tmp_path, tmp_cache):
+    a, _ = run(tiny_spec(tmp_path / "a", trials=2), tmp_path / "a")
+    b, _ = run(tiny_spec(tmp_path / "b", trials=2), tmp_path / "b")
+    for name in a.outcomes:
+        assert a.outcomes[name].params == b.outcomes[name].params
+        np.testing.assert_array_equal(a.outcomes[name].result.per_query.to_numpy(),
+                                      b.outcomes[name].result.per_query.to_numpy())
+
+
+def test_killed_run_resumes_without_redoing_trials(spec_path, tmp_path, monkeypatch):
+    from cs_lab.experiment import objective as obj
+
+    real_call = obj.Objective.__call__
+    calls = {"n": 0}
+
+    def interrupt_on_third(self, trial):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real_call(self, trial)
+
+    monkeypatch.setattr(obj.Objective, "__call__", interrupt_on_third)
+    tr = MemoryTracker()
+    with pytest.raises(KeyboardInterrupt):
+        run(spec_path, tmp_path, tracker=tr)
+    statuses = {r["name"]: r["status"] for r in tr.runs.values() if r["parent"] is None}
+    assert statuses["als"] == KILLED and "RUNNING" not in statuses.values()
+    monkeypatch.setattr(obj.Objective, "__call__", real_call)
+    res, tr2 = run(spec_path, tmp_path, resume=True)
+    new_trials = [r for r in tr2.runs.values() if r["name"].startswith("trial-")]
+    assert len(new_trials) == 1  # 2 were done before the kill, 3 were asked for
+    assert res.outcomes["als"].tuned_trials == 3
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(tmp_path / "runs" / "tiny" / "optuna.journal")))
+    study = optuna.load_study(study_name=optuna.get_all_study_names(storage)[0], storage=storage)
+    states = [t.state.name for t in study.trials]
+    assert states.count("COMPLETE") + states.count("PRUNED") == 3
