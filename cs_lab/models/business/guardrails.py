@@ -118,9 +118,7 @@ def guardrail_mask(cfg: "GuardedConfig", stats: GuardrailStats, queries: Queries
         p0 = np.where(known_price, price, 0.0)
         has_priced = np.asarray((carts @ known_price.astype(np.float64))).ravel() > 0
         if cfg.dearest_item:
-            dearest = np.zeros(n)
-            for i in np.flatnonzero(has_priced):
-                dearest[i] = p0[carts.indices[carts.indptr[i]:carts.indptr[i + 1]]].max()
+            dearest = np.asarray(carts.multiply(p0[None, :]).tocsr().max(axis=1).todense()).ravel()
             block |= _over(price, dearest, has_priced, unknown_blocked)
         if cfg.cart_share is not None:
             value = np.asarray(carts @ (p0 * stats.quantity)).ravel()
