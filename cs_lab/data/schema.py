@@ -75,6 +75,7 @@ def conform(df: pd.DataFrame, dtypes: dict[str, object], required: tuple[str, ..
         raise DataError(f"missing required column(s) {missing}; have {list(df.columns)}",
                         file=source, hint="map them in the column mapping")
     cols = list(required) + [c for c in optional if c in df.columns]
+    df = df.reset_index(drop=True)
     out = {}
     for c in cols:
         try:

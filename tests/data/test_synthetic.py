@@ -48,3 +48,15 @@ def test_interactions_shapes():
     assert it.basket_items.sum() == lines.drop_duplicates([S.BASKET, S.ITEM]).shape[0]
     assert (it.basket_customer >= -1).all() and (it.basket_customer == -1).sum() > 0
     assert set(it.item_categories) == {"category_1", "category_2"}
+
+
+def test_returns_carry_values():
+    ret = generate(n_baskets=800, seed=0).dataset.returns
+    assert len(ret) > 10 and ret[S.ITEM].notna().all() and ret[S.VALUE].notna().all()
+
+
+def test_conform_keeps_values_of_filtered_frames():
+    lines = generate(n_baskets=100, seed=0).dataset.lines
+    sub = lines[lines.index % 2 == 1]
+    out = S.conform_lines(sub)
+    assert out[S.ITEM].tolist() == sub[S.ITEM].tolist()

@@ -1,0 +1,94 @@
+"""A real `mlflow server` on a free loopback port: run a tiny experiment against it, read the runs
+back over its REST API, and load the logged pyfunc model in a fresh process."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from cs_lab.experiment.runner import ExperimentRunner, RunOptions
+from cs_lab.experiment.spec import load_spec
+from cs_lab.testing.experiment import tiny_spec
+from cs_lab.tracking import MlflowTracker
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def mlflow_server(tmp_path):
+    port = free_port()
+    bin_dir = Path(sys.executable).parent
+    proc = subprocess.Popen(
+        [str(bin_dir / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
+         "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
+         "--artifacts-destination", str(tmp_path / "artifacts"), "--workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("mlflow server did not start within 90 s")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def rest(url: str, path: str, body: dict) -> dict:
+    req = urllib.request.Request(f"{url}/api/2.0/mlflow/{path}", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def test_tiny_experiment_against_real_server(mlflow_server, tmp_path, tmp_cache):
+    spec = load_spec(tiny_spec(tmp_path, name="served", trials=2))
+    tracker = MlflowTracker(spec.name, tracking_uri=mlflow_server)
+    res = ExperimentRunner(spec, tracker, RunOptions(run_dir=tmp_path / "runs", progress=False)).run()
+
+    exp = rest(mlflow_server, "experiments/search", {"max_results": 10, "filter": "name = 'served'"})
+    exp_id = exp["experiments"][0]["experiment_id"]
+    runs = rest(mlflow_server, "runs/search", {"experiment_ids": [exp_id], "max_results": 100})["runs"]
+    by_name = {r["info"]["run_name"]: r for r in runs}
+    assert {"popularity", "item_knn", "als", "comparison", "trial-0", "trial-1"} <= set(by_name)
+    assert all(r["info"]["status"] == "FINISHED" for r in runs)
+    als = by_name["als"]
+    metrics = {m["key"]: m["value"] for m in als["data"]["metrics"]}
+    assert abs(metrics["test.ndcg_at_10"] - res.outcomes["als"].result.summary["ndcg"][10]) < 1e-12
+    tags = {t["key"]: t["value"] for t in als["data"]["tags"]}
+    assert tags["split_fingerprint"] == res.task.split.fingerprint
+    trial_parent = {t["key"]: t["value"] for t in by_name["trial-0"]["data"]["tags"]}["mlflow.parentRunId"]
+    assert trial_parent == als["info"]["run_id"]
+
+    # the logged pyfunc model loads and predicts in a fresh process
+    code = (
+        "import mlflow.pyfunc, pandas as pd, sys\n"
+        f"m = mlflow.pyfunc.load_model('runs:/{als['info']['run_id']}/model')\n"
+        "out = m.predict(pd.DataFrame({'cart': [['I0001', 'I0002'], []]}))\n"
+        "print(len(out), len(out['item_ids'][0]))\n"
+    )
+    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_server}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["2", "10"]
