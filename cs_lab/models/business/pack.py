@@ -140,8 +140,14 @@ def parse_rule_pack(data: Any, source: str = "<rule pack>") -> RulePack:
 def load_rule_pack(path: str | Path) -> RulePack:
     """Read and validate a YAML rule pack."""
     path = Path(path)
+    if not path.is_file() and not path.is_absolute():
+        # relative paths: from the working directory, else from the repository root (configs/rules/...)
+        repo = Path(__file__).resolve().parents[3] / path
+        if repo.is_file():
+            path = repo
     if not path.is_file():
-        raise ConfigError(f"rule pack {path} not found (relative paths are resolved from {Path.cwd()})")
+        raise ConfigError(f"rule pack {path} not found (relative paths are resolved from {Path.cwd()} "
+                          "and from the repository root)")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
