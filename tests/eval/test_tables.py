@@ -71,3 +71,18 @@ def test_quantity_column_and_float_ranks():
     arr = arrays_from_tables(recs, truth, quantity="qty")
     np.testing.assert_array_equal(arr.recs, [[1, 0]])
     assert arr.truth.toarray()[0, 0] == 5.0
+
+
+def test_unsorted_table_errors_name_the_original_row():
+    recs = recs_table([(2, "a", 1), (1, "b", 2), (3, "zz", 1), (1, "c", 2)])
+    with pytest.raises(DataError, match=r"row 4, column 'rank': rank 2 appears twice"):
+        arrays_from_tables(recs, truth_table([(1, "a")]))
+    with pytest.raises(DataError, match=r"row 4, column 'rank'"):
+        arrays_from_tables(recs, truth_table([(1, "a")]), item_ids=["a", "b", "c"], unknown="drop")
+
+
+def test_unsorted_table_is_ordered_by_query_and_rank():
+    recs = recs_table([(2, "a", 3), (1, "b", 2), (2, "c", 1), (1, "a", 1)])
+    arr = arrays_from_tables(recs, truth_table([(1, "a"), (2, "c")]))
+    assert arr.query_ids.tolist() == [1, 2] and arr.item_ids.tolist() == ["a", "c", "b"]
+    np.testing.assert_array_equal(arr.recs, [[0, 2], [1, 0]])
