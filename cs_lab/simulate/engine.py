@@ -1,0 +1,138 @@
+"""``simulate``: assign held-out sessions to arms, draw what they buy, compare arms with the control.
+
+    from cs_lab.simulate import SimulationConfig, simulate
+    res = simulate(sessions, truth, {"control": None, "als": als_ids, "rules": rules_df},
+                   SimulationConfig(slots=5, take_rate=0.3, organic_rate=0.1, cuped=True))
+    res.arms; res.lift; res.to_json("simulation.json")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cs_lab.data import schema as S
+from cs_lab.errors import ConfigError
+from cs_lab.simulate.acceptance import line_uniforms, simulate_outcomes
+from cs_lab.simulate.arms import encode_arm
+from cs_lab.simulate.config import SimulationConfig
+from cs_lab.simulate.hashing import assign_arms
+from cs_lab.simulate.result import ARM_COLUMNS, SimulationResult
+from cs_lab.simulate.sessions import CART_VALUE, QUERY, SessionSet
+from cs_lab.simulate.stats.lift import lift_table
+
+METRIC_SOURCE = {"conversion": "converted", "offer_conversion": "offer_converted",
+                 "addon_revenue": "addon_revenue", "order_value": "order_value", "margin": "margin"}
+
+
+@dataclass
+class PreparedArms:
+    """Arm names in assignment order, their encoded offers (None = no offer), the control's index."""
+
+    names: list[str]
+    codes: list[np.ndarray | None]
+    control: int
+    weights: list[float]
+
+
+def prepare_arms(arms: Mapping[str, object], sessions: SessionSet, config: SimulationConfig) -> PreparedArms:
+    """Order, check and encode the arms (see cs_lab.simulate.arms for accepted formats)."""
+    given = dict(arms)
+    if config.control not in given:
+        given = {config.control: None, **given}
+    names = list(config.arms) if config.arms is not None else list(given)
+    missing = [n for n in names if n not in given]
+    extra = [n for n in given if n not in names]
+    if missing or extra:
+        raise ConfigError(f"simulation.arms {names} and the recommendations given {list(given)} differ: "
+                          f"missing {missing}, unexpected {extra}")
+    if len(names) < 2:
+        raise ConfigError(f"need at least two arms (control {config.control!r} and a treatment), got {names}")
+    weights = list(config.weights) if config.weights is not None else [1.0] * len(names)
+    if len(weights) != len(names):
+        raise ConfigError(f"simulation.weights has {len(weights)} entries for {len(names)} arms {names}")
+    codes = [encode_arm(given[n], sessions, config.slots, n) for n in names]
+    return PreparedArms(names, codes, names.index(config.control), weights)
+
+
+def simulate(sessions: pd.DataFrame | SessionSet, truth: pd.DataFrame | None, arms: Mapping[str, object],
+             config: SimulationConfig | Mapping | None = None) -> SimulationResult:
+    """Run one simulated A/B(/n) test.
+
+    sessions  table query_id, customer_id, cart_value [, config.covariate] (or a ``SessionSet``,
+              then ``truth`` is None)
+    truth     hidden items: query_id, item_id, quantity, unit_price [, value] [, unit_cost]
+    arms      name -> recommendations (see cs_lab.simulate.arms); the control may be None (no offer)
+    """
+    cfg = _config(config)
+    ss = _session_set(sessions, truth, cfg)
+    prepared = prepare_arms(arms, ss, cfg)
+    return run(ss, prepared, cfg)
+
+
+def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig) -> SimulationResult:
+    """``simulate`` on already encoded sessions and arms (for repeated runs, e.g. many seeds)."""
+    arm = assign_arms(sessions.ids, arms.weights, config.seed)
+    out = simulate_outcomes(sessions, arm, arms.codes, config, line_uniforms(sessions, config.seed))
+    per = pd.DataFrame({QUERY: sessions.ids, S.CUSTOMER: sessions.customers,
+                        "arm": pd.Categorical.from_codes(arm, categories=arms.names),
+                        CART_VALUE: sessions.cart_value, "n_hidden": sessions.n_hidden, **out})
+    if sessions.covariate is not None:
+        per[config.covariate] = sessions.covariate
+    notes: list[str] = []
+    values = {}
+    for m in config.metrics:
+        v = out[METRIC_SOURCE[m]]
+        if m == "margin" and not sessions.has_costs:
+            notes.append("margin skipped: truth has no unit_cost for every hidden line")
+            continue
+        if m in ("addon_revenue", "order_value") and not sessions.has_prices:
+            notes.append(f"{m} skipped: truth has no prices")
+            continue
+        values[m] = v.astype(np.float64)
+    cov = None
+    if config.cuped:
+        if sessions.covariate is None:
+            raise ConfigError(f"simulation.cuped is on but sessions have no {config.covariate!r} column")
+        cov = sessions.covariate
+    lift = lift_table(values, arm, arms.names, arms.control, alpha=config.alpha,
+                      n_bootstrap=config.n_bootstrap, seed=config.seed, covariate=cov)
+    return SimulationResult(per, arm_summary(per, arms.names), lift, config, notes)
+
+
+def arm_summary(per: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Per-arm means of the per-session outcomes (ARM_COLUMNS)."""
+    g = per.groupby("arm", observed=False, sort=False)
+    agg = g.agg(n=(QUERY, "size"), conversion=("converted", "mean"),
+                offer_conversion=("offer_converted", "mean"), addons_per_session=("n_addons", "mean"),
+                revenue_per_session=("addon_revenue", "mean"),
+                offer_revenue_per_session=("offer_revenue", "mean"), order_value=("order_value", "mean"),
+                margin_per_session=("margin", "mean"), offers_per_session=("n_offered", "mean"))
+    agg = agg.reindex(names)
+    agg["share"] = agg["n"] / max(len(per), 1)
+    return agg.reset_index(names="arm")[list(ARM_COLUMNS)]
+
+
+def _config(config) -> SimulationConfig:
+    if config is None:
+        return SimulationConfig()
+    if isinstance(config, SimulationConfig):
+        return config
+    return SimulationConfig.from_dict(dict(config))
+
+
+def _session_set(sessions, truth, cfg: SimulationConfig) -> SessionSet:
+    if isinstance(sessions, SessionSet):
+        if truth is not None:
+            raise ConfigError("pass truth=None with a SessionSet (it already holds the hidden items)")
+        if cfg.cuped and sessions.covariate is None:
+            raise ConfigError(f"simulation.cuped is on but the SessionSet has no covariate; build it with "
+                              f"SessionSet.from_frames(..., covariate={cfg.covariate!r})")
+        return sessions
+    if truth is None:
+        raise ConfigError("truth (the hidden items) is required with a sessions table")
+    cov = cfg.covariate if cfg.cuped else (cfg.covariate if cfg.covariate in sessions.columns else None)
+    return SessionSet.from_frames(sessions, truth, covariate=cov)
