@@ -37,7 +37,7 @@ def aa_test(sessions: SessionSet, recs, config: SimulationConfig, n_runs: int = 
     prepared = PreparedArms(["A", "B"], [codes, codes], 0, [1.0, 1.0])
     frames = []
     for i in range(n_runs):
-        res = run(sessions, prepared, cfg.model_copy(update={"seed": config.seed + i}))
+        res = run(sessions, prepared, cfg.model_copy(update={"seed": config.seed + i}), per_session=False)
         lift = res.lift[["metric", "method", "p_value"]].copy()
         lift.insert(0, "seed", config.seed + i)
         lift.insert(0, "run", i)

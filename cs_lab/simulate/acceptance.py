@@ -19,20 +19,22 @@ import numpy as np
 
 from cs_lab.simulate.arms import EMPTY
 from cs_lab.simulate.config import SimulationConfig
-from cs_lab.simulate.hashing import hash_ids, mix, to_unit
+from cs_lab.simulate.hashing import STREAM_OFFER, STREAM_ORGANIC, hash_ids, mix, to_unit
 from cs_lab.simulate.sessions import SessionSet
 
 OUTCOME_COLUMNS = ("n_offered", "n_offered_hidden", "n_accepted", "n_organic", "n_addons", "converted",
                    "offer_converted", "addon_revenue", "offer_revenue", "order_value", "margin")
 
 
-def line_uniforms(sessions: SessionSet, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(u_offer, u_organic) per hidden line, functions of (seed, query_id, item_id) only."""
-    hq = hash_ids(sessions.ids, "session", seed)
+def line_uniforms(sessions: SessionSet, seed: int, ids_hash: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(u_offer, u_organic) per hidden line, functions of (seed, query_id, item_id) only.
+    ``ids_hash`` = hash_ids(sessions.ids, "session", seed) when already computed."""
+    hq = hash_ids(sessions.ids, "session", seed) if ids_hash is None else ids_hash
     hi = hash_ids(sessions.items.to_numpy(), "item", seed)
     base = mix(hq[sessions.line_session], hi[sessions.line_item])
-    u_offer = to_unit(mix(base, np.full(len(base), 1, np.uint64)))
-    u_organic = to_unit(mix(base, np.full(len(base), 2, np.uint64)))
+    u_offer = to_unit(mix(base, np.full(len(base), STREAM_OFFER, np.uint64)))
+    u_organic = to_unit(mix(base, np.full(len(base), STREAM_ORGANIC, np.uint64)))
     return u_offer, u_organic
 
 

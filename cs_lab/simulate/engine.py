@@ -19,7 +19,7 @@ from cs_lab.errors import ConfigError
 from cs_lab.simulate.acceptance import line_uniforms, simulate_outcomes
 from cs_lab.simulate.arms import encode_arm
 from cs_lab.simulate.config import SimulationConfig
-from cs_lab.simulate.hashing import assign_arms
+from cs_lab.simulate.hashing import assign_from_hash, hash_ids
 from cs_lab.simulate.result import ARM_COLUMNS, SimulationResult
 from cs_lab.simulate.sessions import CART_VALUE, QUERY, SessionSet
 from cs_lab.simulate.stats.lift import lift_table
@@ -73,26 +73,23 @@ def simulate(sessions: pd.DataFrame | SessionSet, truth: pd.DataFrame | None, ar
     return run(ss, prepared, cfg)
 
 
-def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig) -> SimulationResult:
-    """``simulate`` on already encoded sessions and arms (for repeated runs, e.g. many seeds)."""
-    arm = assign_arms(sessions.ids, arms.weights, config.seed)
-    out = simulate_outcomes(sessions, arm, arms.codes, config, line_uniforms(sessions, config.seed))
-    per = pd.DataFrame({QUERY: sessions.ids, S.CUSTOMER: sessions.customers,
-                        "arm": pd.Categorical.from_codes(arm, categories=arms.names),
-                        CART_VALUE: sessions.cart_value, "n_hidden": sessions.n_hidden, **out})
-    if sessions.covariate is not None:
-        per[config.covariate] = sessions.covariate
+def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig, *, per_session: bool = True
+        ) -> SimulationResult:
+    """``simulate`` on already encoded sessions and arms (for repeated runs, e.g. many seeds).
+    per_session=False leaves ``SimulationResult.per_session`` empty (faster for many runs)."""
+    ids_hash = hash_ids(sessions.ids, "session", config.seed)
+    arm = assign_from_hash(ids_hash, arms.weights)
+    out = simulate_outcomes(sessions, arm, arms.codes, config, line_uniforms(sessions, config.seed, ids_hash))
     notes: list[str] = []
     values = {}
     for m in config.metrics:
-        v = out[METRIC_SOURCE[m]]
         if m == "margin" and not sessions.has_costs:
             notes.append("margin skipped: truth has no unit_cost for every hidden line")
             continue
         if m in ("addon_revenue", "order_value") and not sessions.has_prices:
             notes.append(f"{m} skipped: truth has no prices")
             continue
-        values[m] = v.astype(np.float64)
+        values[m] = out[METRIC_SOURCE[m]].astype(np.float64)
     cov = None
     if config.cuped:
         if sessions.covariate is None:
@@ -100,20 +97,32 @@ def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig) -> S
         cov = sessions.covariate
     lift = lift_table(values, arm, arms.names, arms.control, alpha=config.alpha,
                       n_bootstrap=config.n_bootstrap, seed=config.seed, covariate=cov)
-    return SimulationResult(per, arm_summary(per, arms.names), lift, config, notes)
+    per = pd.DataFrame()
+    if per_session:
+        per = pd.DataFrame({QUERY: sessions.ids, S.CUSTOMER: sessions.customers,
+                            "arm": pd.Categorical.from_codes(arm, categories=arms.names),
+                            CART_VALUE: sessions.cart_value, "n_hidden": sessions.n_hidden, **out})
+        if sessions.covariate is not None:
+            per[config.covariate] = sessions.covariate
+    return SimulationResult(per, arm_summary(out, arm, arms.names), lift, config, notes)
 
 
-def arm_summary(per: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+def arm_summary(out: dict[str, np.ndarray], arm: np.ndarray, names: list[str]) -> pd.DataFrame:
     """Per-arm means of the per-session outcomes (ARM_COLUMNS)."""
-    g = per.groupby("arm", observed=False, sort=False)
-    agg = g.agg(n=(QUERY, "size"), conversion=("converted", "mean"),
-                offer_conversion=("offer_converted", "mean"), addons_per_session=("n_addons", "mean"),
-                revenue_per_session=("addon_revenue", "mean"),
-                offer_revenue_per_session=("offer_revenue", "mean"), order_value=("order_value", "mean"),
-                margin_per_session=("margin", "mean"), offers_per_session=("n_offered", "mean"))
-    agg = agg.reindex(names)
-    agg["share"] = agg["n"] / max(len(per), 1)
-    return agg.reset_index(names="arm")[list(ARM_COLUMNS)]
+    k = len(names)
+    n = np.bincount(arm, minlength=k).astype(np.int64)
+
+    def mean(col: str) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.bincount(arm, weights=np.asarray(out[col], dtype=np.float64), minlength=k) / n
+
+    return pd.DataFrame({
+        "arm": names, "n": n, "share": n / max(len(arm), 1), "conversion": mean("converted"),
+        "offer_conversion": mean("offer_converted"), "addons_per_session": mean("n_addons"),
+        "revenue_per_session": mean("addon_revenue"), "offer_revenue_per_session": mean("offer_revenue"),
+        "order_value": mean("order_value"), "margin_per_session": mean("margin"),
+        "offers_per_session": mean("n_offered"),
+    })[list(ARM_COLUMNS)]
 
 
 def _config(config) -> SimulationConfig:

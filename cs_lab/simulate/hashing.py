@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+STREAM_ASSIGN, STREAM_OFFER, STREAM_ORGANIC = 1, 2, 3
+"""Independent streams derived from one id hash."""
 
 
 def hash_key(purpose: str, seed: int) -> str:
@@ -49,18 +51,19 @@ def to_unit(h: np.ndarray) -> np.ndarray:
     return (h >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
 
-def uniform_ids(ids, purpose: str, seed: int) -> np.ndarray:
-    """One U[0, 1) number per id."""
-    return to_unit(mix(hash_ids(ids, purpose, seed)))
-
-
 def assign_arms(ids, weights, seed: int) -> np.ndarray:
     """Arm index (0..len(weights)-1) of each id: ``u(id) in [cum_w[i-1], cum_w[i])`` -> arm i.
 
     Depends only on (id, weights, seed): stable across runs and independent of row order.
     """
+    return assign_from_hash(hash_ids(ids, "session", seed), weights)
+
+
+def assign_from_hash(h: np.ndarray, weights) -> np.ndarray:
+    """``assign_arms`` from precomputed ``hash_ids(ids, "session", seed)``."""
     w = np.asarray(weights, dtype=np.float64)
     edges = np.cumsum(w) / w.sum()
     edges[-1] = 1.0
-    arm = np.searchsorted(edges, uniform_ids(ids, "assign", seed), side="right")
+    u = to_unit(mix(h, np.full(len(h), STREAM_ASSIGN, np.uint64)))
+    arm = np.searchsorted(edges, u, side="right")
     return np.minimum(arm, len(w) - 1).astype(np.int64)

@@ -28,6 +28,8 @@ BLOCK_REPLICATES = 128
 """Replicates drawn per random stream (fixed, so results do not depend on the data size)."""
 CHUNK_ELEMENTS = 1 << 21
 """Weights materialised at once: 2M -> 8 MB of float32 weights plus 2 MB of random bytes."""
+PARALLEL_MIN_ELEMENTS = 1 << 24
+"""Below this many weights (sessions x resamples) threads cost more than they save."""
 
 
 def _weights(raw: np.ndarray, acc: np.ndarray, tmp: np.ndarray) -> np.ndarray:
@@ -82,7 +84,7 @@ def poisson_bootstrap_means(values: np.ndarray, n_boot: int, seed: int | np.rand
     jobs = [(min(BLOCK_REPLICATES, n_boot - b * BLOCK_REPLICATES), child)
             for b, child in enumerate(ss.spawn(n_blocks))]
     with _single_threaded_blas():
-        if n_jobs > 1 and n_blocks > 1:
+        if n_jobs > 1 and n_blocks > 1 and y.shape[0] * n_boot >= PARALLEL_MIN_ELEMENTS:
             with ThreadPoolExecutor(min(n_jobs, n_blocks)) as ex:
                 parts = list(ex.map(lambda j: _block_sums(yc, *j), jobs))
         else:
@@ -93,16 +95,24 @@ def poisson_bootstrap_means(values: np.ndarray, n_boot: int, seed: int | np.rand
         return mean + np.where(w > 0, sums[:, :-1] / w, 0.0)
 
 
+_BLAS: list = []
+
+
 @contextmanager
 def _single_threaded_blas():
-    """Our threads each run a small matrix product: keep BLAS at one thread meanwhile (when
+    """The matrix products here are skinny: BLAS threads waking up for each one cost more than they
+    bring, and our own threads already use the cores. Keep BLAS at one thread meanwhile (when
     threadpoolctl is installed; otherwise leave BLAS alone)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+    if not _BLAS:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _BLAS.append(ThreadpoolController())
+        except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+            _BLAS.append(None)
+    if _BLAS[0] is None:  # pragma: no cover
         yield
         return
-    with threadpool_limits(1, user_api="blas"):
+    with _BLAS[0].limit(limits=1, user_api="blas"):
         yield
 
 

@@ -64,10 +64,15 @@ def lift_table(values: dict[str, np.ndarray], arm: np.ndarray, names: Sequence[s
     if n_bootstrap > 0 and treated:
         rows += _bootstrap_rows(cols, cuped, idx, names, control, treated, alpha, n_bootstrap, seed)
     out = pd.DataFrame(rows, columns=[c for c in LIFT_COLUMNS if c not in ("p_holm", "significant")])
-    out["p_holm"] = np.nan
-    for _, g in out.groupby(["metric", "method"], sort=False):
-        out.loc[g.index, "p_holm"] = holm(g["p_value"].to_numpy())
-    out["significant"] = out["p_holm"] < alpha
+    p_holm = np.full(len(out), np.nan)
+    if len(out):
+        family = pd.factorize(np.array([f"{r['metric']}|{r['method']}" for r in rows], dtype=object))[0]
+        pv = out["p_value"].to_numpy(dtype=np.float64)
+        for f in range(family.max() + 1):
+            sel = np.flatnonzero(family == f)
+            p_holm[sel] = holm(pv[sel])
+    out["p_holm"] = p_holm
+    out["significant"] = p_holm < alpha
     return out[list(LIFT_COLUMNS)]
 
 
