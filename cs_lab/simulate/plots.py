@@ -107,15 +107,18 @@ def plot_power_curve(*, p_control: float | None = None, sd: float | None = None,
              if p_control is not None else
              sample_size_means(sd, m, baseline_mean=baseline_mean, relative=True, alpha=alpha, power=powers[0],
                                ratio=ratio))
-        ax.scatter([m * 100], [n], zorder=3)
-        ax.annotate(name, (m * 100, n), textcoords="offset points", xytext=(5, 5), fontsize=8)
+        ax.scatter([m * 100], [n], color="black", zorder=3,
+                   label=f"simulated lifts (at power {powers[0]:.0%})" if name == next(iter(observed)) else None)
+        ax.annotate(f"{name} ({m:+.1%})", (m * 100, n), textcoords="offset points", xytext=(6, 6), fontsize=8)
     ax.set_yscale("log")
+    ax.set_xlim(left=0)
     ax.set_xlabel("minimum detectable effect, relative to control (%)")
     ax.set_ylabel("sessions needed per control arm (log scale)")
     base = (f"baseline rate {p_control:.2%}" if p_control is not None
             else f"baseline mean {baseline_mean:.2f}, sd {sd:.2f}")
     ax.set_title(f"Sample size for {METRIC_LABELS.get(metric, metric)} ({base}, alpha={alpha})")
-    ax.grid(True, which="both", alpha=0.3)
+    ax.grid(True, which="major", alpha=0.4)
+    ax.grid(True, which="minor", alpha=0.12)
     ax.legend()
     fig.tight_layout()
     _save(fig, path)
