@@ -43,8 +43,13 @@ test-fast: setup
 data: setup
 	@for d in $(DATASETS); do $(BIN)/cs-lab data prepare $$d || exit 1; done
 
-experiments: setup data
-	@for d in $(DATASETS); do echo; $(BIN)/cs-lab data stats $$d || exit 1; done
+SUITE ?= experiments/complete_journey.yaml experiments/online_retail.yaml
+RUN_ARGS ?=
+
+# The default suite: basket completion on The Complete Journey and (when its raw file is present)
+# UCI Online Retail, every model tuned with a modest Optuna budget, tracked in ./mlflow.db.
+experiments: setup
+	$(BIN)/cs-lab run $(SUITE) --skip-missing-data $(RUN_ARGS)
 
 bench: setup
 	$(BIN)/python -m benchmarks

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run an experiment spec end to end (tune, refit, test, compare, track)")
-    p.add_argument("spec", help="experiment YAML (experiments/*.yaml)")
+    p.add_argument("spec", nargs="+", help="experiment YAML file(s) (experiments/*.yaml), run in order")
+    p.add_argument("--skip-missing-data", action="store_true",
+                   help="skip (with a message) a spec whose dataset's raw files are absent instead of failing")
     p.add_argument("--trials", type=int, default=None, help="Optuna trials per tunable model (overrides the spec)")
     p.add_argument("--resume", action="store_true",
                    help="continue a killed run: completed trials are kept, stale running trials re-run "
@@ -40,10 +43,31 @@ def make_tracker(experiment: str, tracking_uri: str | None, no_track: bool):
 
 
 def cmd_run(args) -> int:
-    from cs_lab.experiment.runner import ExperimentRunner, RunOptions
     from cs_lab.experiment.spec import load_spec
 
-    spec = load_spec(args.spec)
+    specs = [load_spec(s) for s in args.spec]  # validate every spec before any work starts
+    for spec in specs:
+        missing = _missing_raw(spec.dataset)
+        if missing and args.skip_missing_data:
+            print(f"cs-lab: skipping {spec.name}: raw data of {spec.dataset!r} not found ({missing})", file=sys.stderr)
+            continue
+        _run_one(spec, args)
+    return 0
+
+
+def _missing_raw(dataset: str) -> str | None:
+    from cs_lab.data.loaders import LOADERS
+
+    if dataset not in LOADERS:
+        return None
+    status = LOADERS[dataset]().raw_status()
+    gone = [k for k, v in status.items() if v is None]
+    return ", ".join(gone) if gone else None
+
+
+def _run_one(spec, args) -> None:
+    from cs_lab.experiment.runner import ExperimentRunner, RunOptions
+
     run_dir = Path(args.runs_dir) / spec.name
     if args.fresh and run_dir.exists():
         shutil.rmtree(run_dir)
@@ -57,4 +81,3 @@ def cmd_run(args) -> int:
     uri = getattr(tracker, "tracking_uri", None)
     if uri:
         print(f"\nMLflow: experiment {spec.name!r} at {uri}  (make mlflow-ui, then open http://127.0.0.1:5000)")
-    return 0
