@@ -13,7 +13,7 @@ import sys
 
 from cs_lab.errors import CsLabError
 
-COMMANDS = ("data", "run", "evaluate")
+COMMANDS = ("data", "run", "evaluate", "rules")
 
 
 def build_parser() -> argparse.ArgumentParser:

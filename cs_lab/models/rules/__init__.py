@@ -11,7 +11,8 @@ docs/rules.md for the definitions, the two rule forms and the aggregation modes.
 
 from cs_lab.models.rules.itemsets import FrequentItemsets
 from cs_lab.models.rules.mining import apriori, fpgrowth, frequent_itemsets
+from cs_lab.models.rules.model import RulesConfig, RulesRecommender
 from cs_lab.models.rules.rules import METRICS, AssociationRules, association_rules, mine_rules
 
-__all__ = ["METRICS", "AssociationRules", "FrequentItemsets", "apriori", "association_rules",
-           "fpgrowth", "frequent_itemsets", "mine_rules"]
+__all__ = ["METRICS", "AssociationRules", "FrequentItemsets", "RulesConfig", "RulesRecommender",
+           "apriori", "association_rules", "fpgrowth", "frequent_itemsets", "mine_rules"]

@@ -68,6 +68,15 @@ class FrequentItemsets:
         hit = np.flatnonzero((rows == q).all(axis=1))
         return lo + int(hit[0]) if len(hit) else -1
 
+    def gather(self, set_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sets ``set_ids`` as (offsets, items): set i is items[offsets[i]:offsets[i+1]]."""
+        set_ids = np.asarray(set_ids, dtype=np.int64)
+        size = self.indptr[set_ids + 1] - self.indptr[set_ids]
+        offsets = np.zeros(len(set_ids) + 1, dtype=np.int64)
+        np.cumsum(size, out=offsets[1:])
+        idx = np.repeat(self.indptr[set_ids] - offsets[:-1], size) + np.arange(offsets[-1])
+        return offsets, self.items[idx]
+
     def labels_of(self, s: int, labels: Sequence | np.ndarray | None = None) -> list:
         it = self.itemset(s)
         return it.tolist() if labels is None else [labels[i] for i in it]
