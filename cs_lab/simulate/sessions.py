@@ -66,8 +66,13 @@ class SessionSet:
         _require(sessions, SESSION_COLUMNS, "sessions")
         _require(truth, TRUTH_COLUMNS, "truth")
         ids = sessions[QUERY].to_numpy(dtype=object)
-        qindex = pd.Index(ids)
-        if not qindex.is_unique:
+        n = len(ids)
+        # one factorisation of session ids followed by truth query ids: sessions are unique iff their
+        # codes are 0..n-1; a truth row belongs to a session iff its code is < n
+        codes_all, _ = pd.factorize(np.concatenate([ids, truth[QUERY].to_numpy(dtype=object)]),
+                                    use_na_sentinel=False)
+        if not np.array_equal(codes_all[:n], np.arange(n)):
+            qindex = pd.Index(ids)
             dup = qindex[qindex.duplicated()][:5].tolist()
             raise DataError(f"query_id is not unique in sessions, e.g. {dup}", column=QUERY,
                             hint="one row per session")
@@ -87,7 +92,8 @@ class SessionSet:
                 row = int(np.flatnonzero(~np.isfinite(cov))[0])
                 raise DataError("covariate must be finite (use 0 for customers without history)",
                                 row=row, column=covariate)
-        sess = qindex.get_indexer(truth[QUERY].to_numpy(dtype=object))
+        sess = codes_all[n:].astype(np.int64)
+        sess[sess >= n] = -1
         if (sess < 0).any():
             row = int(np.flatnonzero(sess < 0)[0])
             raise DataError(f"{int((sess < 0).sum())} truth row(s) belong to no session, e.g. query_id "

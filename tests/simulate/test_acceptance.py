@@ -98,6 +98,11 @@ def test_recommendation_formats_agree(syn):
     np.testing.assert_array_equal(as_arm, as_str)
     np.testing.assert_array_equal(as_arm, as_long)
     assert encode_arm((strings, np.zeros(strings.shape)), ss, 4).tolist() == as_str.tolist()
+    padded = strings.copy()
+    padded[::7, 3] = ""
+    padded[1::7, 3] = np.nan
+    enc = encode_arm(padded, ss, 4)
+    assert (enc[::7, 3] == -2).all() and (enc[1::7, 3] == -2).all()
     # more columns than slots are cut, fewer are padded
     assert encode_arm(strings, ss, 2).shape == (len(ss), 2)
     assert (encode_arm(strings[:, :1], ss, 3)[:, 1:] == -2).all()

@@ -111,6 +111,8 @@ def test_input_errors_say_what_to_do(syn):
     cfg = SimulationConfig(n_bootstrap=0, ci_method="analytic")
     with pytest.raises(DataError, match="cart_value"):
         simulate(syn.sessions.drop(columns=["cart_value"]), syn.truth, {"control": None, "o": None}, cfg)
+    with pytest.raises(DataError, match="not unique"):
+        simulate(pd.concat([syn.sessions, syn.sessions.head(2)]), syn.truth, {"control": None, "o": None}, cfg)
     bad = pd.concat([syn.truth, syn.truth.head(1).assign(query_id="nope")])
     with pytest.raises(DataError, match="belong to no session"):
         simulate(syn.sessions, bad, {"control": None, "o": None}, cfg)
