@@ -107,10 +107,28 @@ class Interactions:
             counts = sp.csr_matrix((np.ones(int(ok.sum()), np.float32), (item_idx_k[ok], lc[ok])),
                                    shape=(n_i, max(len(labels), 1)))
             counts.sum_duplicates()
-            arr = np.asarray(counts.argmax(axis=1)).ravel().astype(np.int64)
-            arr[np.diff(counts.indptr) == 0] = -1
+            counts.sort_indices()
+            arr = _row_argmax(counts)
             cats[c], names[c] = arr, np.asarray(labels, dtype=object).astype(str)
         return cls(items=items, customers=customers, basket_items=bi, basket_customer=basket_customer,
                    basket_time=basket_time, customer_items=ci, item_price=per_item(S.UNIT_PRICE),
                    item_cost=per_item(S.UNIT_COST), item_quantity=per_item(S.QUANTITY),
                    item_categories=cats, category_names=names, lines=lines, returns=returns)
+
+
+def _row_argmax(m: sp.csr_matrix) -> np.ndarray:
+    """Column of each row's largest stored value (the lowest column among ties); -1 for empty rows.
+    Vectorised (scipy's argmax loops over rows in Python)."""
+    n = m.shape[0]
+    lengths = np.diff(m.indptr)
+    out = np.full(n, -1, dtype=np.int64)
+    if m.nnz == 0:
+        return out
+    row_of = np.repeat(np.arange(n), lengths)
+    rowmax = np.full(n, -np.inf)
+    np.maximum.at(rowmax, row_of, m.data)
+    is_max = m.data == rowmax[row_of]
+    rows, cols = row_of[is_max], m.indices[is_max]
+    _, first = np.unique(rows, return_index=True)   # indices are sorted within rows: first = lowest column
+    out[rows[first]] = cols[first]
+    return out

@@ -60,3 +60,18 @@ def test_conform_keeps_values_of_filtered_frames():
     sub = lines[lines.index % 2 == 1]
     out = S.conform_lines(sub)
     assert out[S.ITEM].tolist() == sub[S.ITEM].tolist()
+
+
+def test_row_argmax_matches_scipy():
+    import numpy as np
+    import scipy.sparse as sp
+
+    from cs_lab.data.interactions import _row_argmax
+
+    rng = np.random.default_rng(0)
+    m = sp.random(50, 30, density=0.2, random_state=1, format="csr")
+    m.data = rng.integers(1, 4, m.nnz).astype(float)  # ties
+    m.sort_indices()
+    expected = np.asarray(m.argmax(axis=1)).ravel()
+    expected[np.diff(m.indptr) == 0] = -1
+    np.testing.assert_array_equal(_row_argmax(m), expected)
