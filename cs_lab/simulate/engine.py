@@ -143,5 +143,5 @@ def _session_set(sessions, truth, cfg: SimulationConfig) -> SessionSet:
         return sessions
     if truth is None:
         raise ConfigError("truth (the hidden items) is required with a sessions table")
-    cov = cfg.covariate if cfg.cuped else (cfg.covariate if cfg.covariate in sessions.columns else None)
+    cov = cfg.covariate if (cfg.cuped or cfg.covariate in sessions.columns) else None
     return SessionSet.from_frames(sessions, truth, covariate=cov)
