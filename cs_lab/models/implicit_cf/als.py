@@ -48,6 +48,7 @@ class ALS(ImplicitFactorRecommender):
         self._set_factors(lib.item_factors, None, users, train)
 
     def _invalidate_cache(self) -> None:
+        super()._invalidate_cache()
         self._yty = None
 
     @property

@@ -98,7 +98,8 @@ class FactorRecommender(Recommender):
             self.customer_factors_ = self._fold_in_history(train.customer_items).astype(np.float32)
 
     def _invalidate_cache(self) -> None:
-        """Hook for subclasses caching values derived from the factors."""
+        """Drop values derived from the factors (subclasses extend it for their own caches)."""
+        self._scoring_cache = None
 
     @property
     def _hooked(self) -> bool:
@@ -126,9 +127,12 @@ class FactorRecommender(Recommender):
 
     def _score(self, queries: Queries) -> np.ndarray:
         q, has = self.query_vectors(queries)
-        s = q.astype(np.float32) @ self.item_factors_.T
-        s += self.item_bias_
-        s[:, ~self.known_items_] = -np.inf
+        w, unknown = self._scoring_matrix()
+        # [q, 1] @ [Y; b]: scores and bias in one float64 GEMM (the base class wants float64,
+        # so no extra conversion pass over the (batch, n_items) block)
+        s = np.concatenate([q, np.ones((len(q), 1))], axis=1) @ w
+        if len(unknown):
+            s[:, unknown] = -np.inf
         if not has.all():
             none = ~has
             if self.config.fallback == "popularity":
@@ -136,6 +140,16 @@ class FactorRecommender(Recommender):
             else:
                 s[none] = -np.inf
         return s
+
+    def _scoring_matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cached (F + 1, n_items) float64 [item factors; item bias] and the non-candidate items."""
+        cached = getattr(self, "_scoring_cache", None)
+        if cached is None:
+            w = np.empty((self.item_factors_.shape[1] + 1, len(self.item_factors_)))
+            w[:-1] = self.item_factors_.T
+            w[-1] = self.item_bias_
+            cached = self._scoring_cache = (w, np.flatnonzero(~self.known_items_))
+        return cached
 
     # -- persistence -----------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
