@@ -32,7 +32,7 @@ def aa_test(sessions: SessionSet, recs, config: SimulationConfig, n_runs: int = 
             metrics: tuple[str, ...] = ("conversion", "addon_revenue"), level: float = 0.99) -> AAResult:
     """Run ``n_runs`` A/A simulations (seeds config.seed, config.seed + 1, ...) with ``recs`` in both arms."""
     cfg = config.model_copy(update={"arms": ["A", "B"], "control": "A", "weights": None,
-                                    "metrics": list(metrics)})
+                                    "metrics": list(metrics), "counterfactual": False})
     codes = encode_arm(recs, sessions, cfg.slots, "A")
     prepared = PreparedArms(["A", "B"], [codes, codes], 0, [1.0, 1.0])
     frames = []

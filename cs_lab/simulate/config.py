@@ -40,6 +40,8 @@ class SimulationConfig(BaseModel):
         alpha        two-sided level: intervals are (1 - alpha) and p < alpha is "significant".
         cuped        also report CUPED-adjusted lifts using the per-session ``covariate`` column.
         metrics      outcomes to compare ("margin" is skipped when costs are unknown).
+        counterfactual  also evaluate every session under every arm (paired, no assignment
+                     noise): ``SimulationResult.counterfactual``.
     seed             drives assignment, acceptance draws and the bootstrap.
     """
 
@@ -60,6 +62,7 @@ class SimulationConfig(BaseModel):
     cuped: bool = False
     covariate: str = "pre_period_spend"
     metrics: list[Metric] = Field(default_factory=lambda: list(DEFAULT_METRICS))
+    counterfactual: bool = True
     seed: int = 0
 
     @model_validator(mode="after")

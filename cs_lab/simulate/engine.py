@@ -19,6 +19,7 @@ from cs_lab.errors import ConfigError
 from cs_lab.simulate.acceptance import line_uniforms, simulate_outcomes
 from cs_lab.simulate.arms import encode_arm
 from cs_lab.simulate.config import SimulationConfig
+from cs_lab.simulate.counterfactual import counterfactual_table
 from cs_lab.simulate.hashing import assign_from_hash, hash_ids
 from cs_lab.simulate.result import ARM_COLUMNS, SimulationResult
 from cs_lab.simulate.sessions import CART_VALUE, QUERY, SessionSet
@@ -79,7 +80,8 @@ def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig, *, p
     per_session=False leaves ``SimulationResult.per_session`` empty (faster for many runs)."""
     ids_hash = hash_ids(sessions.ids, "session", config.seed)
     arm = assign_from_hash(ids_hash, arms.weights)
-    out = simulate_outcomes(sessions, arm, arms.codes, config, line_uniforms(sessions, config.seed, ids_hash))
+    uniforms = line_uniforms(sessions, config.seed, ids_hash)
+    out = simulate_outcomes(sessions, arm, arms.codes, config, uniforms)
     notes: list[str] = []
     values = {}
     for m in config.metrics:
@@ -97,6 +99,10 @@ def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig, *, p
         cov = sessions.covariate
     lift = lift_table(values, arm, arms.names, arms.control, alpha=config.alpha,
                       n_bootstrap=config.n_bootstrap, seed=config.seed, covariate=cov)
+    cf = pd.DataFrame()
+    if config.counterfactual:
+        cf = counterfactual_table(sessions, arms.codes, arms.names, arms.control, config, uniforms,
+                                  {m: METRIC_SOURCE[m] for m in values})
     per = pd.DataFrame()
     if per_session:
         per = pd.DataFrame({QUERY: sessions.ids, S.CUSTOMER: sessions.customers,
@@ -104,7 +110,7 @@ def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig, *, p
                             CART_VALUE: sessions.cart_value, "n_hidden": sessions.n_hidden, **out})
         if sessions.covariate is not None:
             per[config.covariate] = sessions.covariate
-    return SimulationResult(per, arm_summary(out, arm, arms.names), lift, config, notes)
+    return SimulationResult(per, arm_summary(out, arm, arms.names), lift, config, notes, cf)
 
 
 def arm_summary(out: dict[str, np.ndarray], arm: np.ndarray, names: list[str]) -> pd.DataFrame:

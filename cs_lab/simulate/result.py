@@ -23,13 +23,17 @@ class SimulationResult:
                     converted, offer_converted, addon_revenue, offer_revenue, order_value, margin)
     arms         one row per arm (ARM_COLUMNS); means over the arm's sessions
     lift         one row per (arm, metric, method): see cs_lab.simulate.stats.lift
-    notes        what was skipped and why (e.g. margin without costs)"""
+    notes        what was skipped and why (e.g. margin without costs)
+    counterfactual  every session under every arm, compared paired with the control: the effect
+                 the acceptance model predicts without assignment noise (see
+                 cs_lab.simulate.counterfactual); empty when config.counterfactual is off"""
 
     per_session: pd.DataFrame
     arms: pd.DataFrame
     lift: pd.DataFrame
     config: SimulationConfig
     notes: list[str] = field(default_factory=list)
+    counterfactual: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def headline(self) -> pd.DataFrame:
         """Lift rows of the configured ``ci_method`` (CUPED rows when cuped is on)."""
@@ -46,8 +50,9 @@ class SimulationResult:
                 "rel_ci_low", "rel_ci_high", "p_value", "p_holm", "significant", "variance_reduction"]
         lift = [{k: _clean(r[k]) for k in keep} for r in self.lift.to_dict(orient="records")]
         head = [{k: _clean(r[k]) for k in keep} for r in self.headline().to_dict(orient="records")]
+        cf = [{k: _clean(v) for k, v in r.items()} for r in self.counterfactual.to_dict(orient="records")]
         return {"config": self.config.model_dump(mode="json"), "arms": arms, "headline": head,
-                "lift": lift, "notes": list(self.notes)}
+                "lift": lift, "counterfactual": cf, "notes": list(self.notes)}
 
     def to_json(self, path: str | Path | None = None, indent: int = 2) -> str:
         """JSON text (NaN -> null); also written to ``path`` when given."""

@@ -123,3 +123,34 @@ def test_input_errors_say_what_to_do(syn):
     with pytest.raises(DataError, match="pre_period_spend|covariate"):
         simulate(syn.sessions.drop(columns=["pre_period_spend"]), syn.truth, {"o": None},
                  SimulationConfig(n_bootstrap=0, ci_method="analytic", cuped=True))
+
+
+def test_counterfactual_is_the_paired_effect_without_assignment_noise(syn):
+    from cs_lab.simulate import SessionSet
+    from cs_lab.simulate.acceptance import simulate_outcomes
+    from cs_lab.simulate.arms import encode_arm
+
+    policy = synthetic_policy(syn, 0.6, seed=2)
+    cfg = SimulationConfig(n_bootstrap=0, ci_method="analytic", organic_rate=0.1)
+    res = simulate(syn.sessions, syn.truth, {"control": None, "B": policy, "B2": policy}, cfg)
+    cf = res.counterfactual.set_index(["arm", "metric"])
+    # by hand: all sessions without offers vs all sessions with B's offers, same draws
+    ss = SessionSet.from_frames(syn.sessions, syn.truth)
+    zero = np.zeros(len(ss), np.int64)
+    none = simulate_outcomes(ss, zero, [None], cfg)
+    with_b = simulate_outcomes(ss, zero, [encode_arm(policy, ss, 5)], cfg)
+    assert cf.loc[("B", "conversion"), "abs_lift"] == pytest.approx(with_b["converted"].mean() - none["converted"].mean())
+    assert cf.loc[("B", "addon_revenue"), "mean_arm"] == pytest.approx(with_b["addon_revenue"].mean())
+    # identical policies: identical counterfactual rows
+    pd.testing.assert_series_equal(cf.loc["B", "abs_lift"], cf.loc["B2", "abs_lift"], check_names=False)
+    # order value = cart value + add-on revenue: paired, the cart values cancel exactly
+    assert cf.loc[("B", "order_value"), "abs_lift"] == pytest.approx(cf.loc[("B", "addon_revenue"), "abs_lift"])
+    # the A/B test's intervals are wider than the paired ones and cover the counterfactual effect
+    ab = res.lift[(res.lift["arm"] == "B") & res.lift["method"].isin(["z-test", "welch"])].set_index("metric")
+    for m in ("conversion", "addon_revenue", "order_value"):
+        lo, hi = ab.loc[m, "abs_ci_low"], ab.loc[m, "abs_ci_high"]
+        assert lo < cf.loc[("B", m), "abs_lift"] < hi
+        assert hi - lo > cf.loc[("B", m), "abs_ci_high"] - cf.loc[("B", m), "abs_ci_low"]
+    assert len(json.loads(res.to_json())["counterfactual"]) == len(res.counterfactual)
+    off = simulate(syn.sessions, syn.truth, {"control": None, "B": policy}, cfg.model_copy(update={"counterfactual": False}))
+    assert off.counterfactual.empty
