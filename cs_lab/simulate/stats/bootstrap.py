@@ -27,7 +27,8 @@ _CUTS = np.cumsum(POISSON_COUNTS)[:-1].astype(np.uint8)  # w = number of cuts <=
 BLOCK_REPLICATES = 128
 """Replicates drawn per random stream (fixed, so results do not depend on the data size)."""
 CHUNK_ELEMENTS = 1 << 21
-"""Weights materialised at once: 2M -> 8 MB of float32 weights plus 2 MB of random bytes."""
+"""Weights materialised at once per thread: 2M -> about 14 MB (random bytes, comparison buffers,
+float32 weights)."""
 PARALLEL_MIN_ELEMENTS = 1 << 24
 """Below this many weights (sessions x resamples) threads cost more than they save."""
 
