@@ -66,7 +66,7 @@ class SimulationConfig(BaseModel):
     seed: int = 0
 
     @model_validator(mode="after")
-    def _check(self) -> "SimulationConfig":
+    def _check(self) -> SimulationConfig:
         if self.arms is not None:
             if len(set(self.arms)) != len(self.arms):
                 raise ValueError(f"arms has duplicated names: {self.arms}")
@@ -93,7 +93,7 @@ class SimulationConfig(BaseModel):
         return self
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], where: str = "simulation") -> "SimulationConfig":
+    def from_dict(cls, data: dict[str, Any], where: str = "simulation") -> SimulationConfig:
         """Validate a spec section; errors become one ConfigError naming each key path."""
         try:
             return cls.model_validate(data)

@@ -59,7 +59,7 @@ class SessionSet:
 
     @classmethod
     def from_frames(cls, sessions: pd.DataFrame, truth: pd.DataFrame, covariate: str | None = None
-                    ) -> "SessionSet":
+                    ) -> SessionSet:
         """Validate and encode. Every truth query_id must be a session; a session may have no
         hidden item (it can never convert). ``covariate`` names an optional numeric column of
         ``sessions`` (e.g. the customer's pre-period spend, for CUPED)."""

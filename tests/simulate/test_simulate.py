@@ -101,6 +101,13 @@ def test_without_prices_only_conversion_is_compared(syn):
     json.loads(res.to_json())  # NaN revenue becomes null
 
 
+def test_config_as_a_dict(syn):
+    res = simulate(syn.sessions, syn.truth, {"o": oracle_recs(syn)}, {"n_bootstrap": 0, "ci_method": "analytic"})
+    assert res.arms["arm"].tolist() == ["control", "o"]
+    with pytest.raises(ConfigError, match="simulation.n_boot"):
+        simulate(syn.sessions, syn.truth, {"o": None}, {"n_boot": 10})
+
+
 def test_margin_needs_costs(syn):
     res = simulate(syn.sessions, syn.truth.drop(columns=["unit_cost"]), {"control": None, "o": oracle_recs(syn)},
                    SimulationConfig(n_bootstrap=0, ci_method="analytic"))
@@ -139,7 +146,8 @@ def test_counterfactual_is_the_paired_effect_without_assignment_noise(syn):
     zero = np.zeros(len(ss), np.int64)
     none = simulate_outcomes(ss, zero, [None], cfg)
     with_b = simulate_outcomes(ss, zero, [encode_arm(policy, ss, 5)], cfg)
-    assert cf.loc[("B", "conversion"), "abs_lift"] == pytest.approx(with_b["converted"].mean() - none["converted"].mean())
+    expected = with_b["converted"].mean() - none["converted"].mean()
+    assert cf.loc[("B", "conversion"), "abs_lift"] == pytest.approx(expected)
     assert cf.loc[("B", "addon_revenue"), "mean_arm"] == pytest.approx(with_b["addon_revenue"].mean())
     # identical policies: identical counterfactual rows
     pd.testing.assert_series_equal(cf.loc["B", "abs_lift"], cf.loc["B2", "abs_lift"], check_names=False)
@@ -152,5 +160,6 @@ def test_counterfactual_is_the_paired_effect_without_assignment_noise(syn):
         assert lo < cf.loc[("B", m), "abs_lift"] < hi
         assert hi - lo > cf.loc[("B", m), "abs_ci_high"] - cf.loc[("B", m), "abs_ci_low"]
     assert len(json.loads(res.to_json())["counterfactual"]) == len(res.counterfactual)
-    off = simulate(syn.sessions, syn.truth, {"control": None, "B": policy}, cfg.model_copy(update={"counterfactual": False}))
+    off = simulate(syn.sessions, syn.truth, {"control": None, "B": policy},
+                   cfg.model_copy(update={"counterfactual": False}))
     assert off.counterfactual.empty

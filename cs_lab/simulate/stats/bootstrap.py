@@ -6,7 +6,8 @@ are equivalent, and the weights of different arms are independent, as their samp
 
 Speed: the weights come from one random byte each through a 256-entry table whose counts
 (94, 95, 46, 16, 4, 1 for w = 0..5) approximate Poisson(1) to within 1.1/256 per value and match
-its mean and variance exactly (1 and 1; third moment 4.98 instead of 5). All metrics are done at once: one float32 matrix product
+its mean and variance exactly (1 and 1; third moment 4.98 instead of 5).
+All metrics are done at once: one float32 matrix product
 (weights block) @ (centred metric columns) per chunk, summed in float64. Values are centred on
 their arm mean first, so float32 rounding acts on deviations, not on the level.
 """
