@@ -53,6 +53,7 @@ class ModelOutcome:
     tuned_trials: int = 0
     fit_seconds: float = 0.0
     cached: bool = False
+    ids: np.ndarray | None = None       # test recommendations (n_queries, max K), training vocabulary
 
 
 @dataclass
@@ -63,6 +64,7 @@ class ExperimentResult:
     leaderboard: pd.DataFrame | None = None
     comparison: pd.DataFrame | None = None
     summary_run: str | None = None
+    simulation: Any = None
 
 
 def git_commit() -> str:
@@ -104,6 +106,8 @@ class ExperimentRunner:
                 self._say(f"[{spec.name}] model {i}/{len(spec.models)}: {m.name}")
                 result.outcomes[m.name] = self._run_model(m, task)
             self._summarise(result)
+            if spec.simulation is not None:
+                self._simulate(result)
         except KeyboardInterrupt:
             for run in reversed(self._open_runs):
                 self.tracker.end_run(run, KILLED)
@@ -141,14 +145,14 @@ class ExperimentRunner:
         self.tracker.log_params(run, params)
         model, fit_s, cached = self._fit_final(m.name, params, task)
         t0 = time.perf_counter()
-        result = self._cached_eval(m.name, params, model, task)
+        result, ids = self._cached_eval(m.name, params, model, task)
         self._say(f"    test: " + "  ".join(f"{k}={v:.4f}" for k, v in self._headline(result).items())
                   + f"  (fit {fit_s:.1f}s{' cached' if cached else ''}, eval {time.perf_counter() - t0:.1f}s)")
         self._log_test(run, m.name, result)
         if opt.log_models:
             self._log_pyfunc(run, model)
         self._end(run)
-        return ModelOutcome(m.name, params, result, run, n_done, fit_s, cached)
+        return ModelOutcome(m.name, params, result, run, n_done, fit_s, cached, ids)
 
     def _objectives(self) -> list[str]:
         return self.spec.tuning.objectives or [self.spec.metrics.objective]
@@ -232,7 +236,8 @@ class ExperimentRunner:
         tmp.rename(d)
         return model, fit_s, False
 
-    def _cached_eval(self, name: str, params: dict, model: Recommender, task: PreparedTask) -> EvalResult:
+    def _cached_eval(self, name: str, params: dict, model: Recommender, task: PreparedTask
+                     ) -> tuple[EvalResult, np.ndarray]:
         """Test evaluation, cached beside the fitted model (keyed by holdout and cut-offs)."""
         from cs_lab.eval import evaluate
 
@@ -248,7 +253,7 @@ class ExperimentRunner:
             np.save(tmp, ids)
             tmp.replace(path)
         return evaluate(ids, ev.truth, ks=self.spec.metrics.ks, catalog=ev.catalog,
-                        query_ids=ev.segments.index.to_numpy())
+                        query_ids=ev.segments.index.to_numpy()), ids
 
     def _headline(self, result: EvalResult) -> dict[str, float]:
         obj, k = parse_metric(self.spec.metrics.objective)
@@ -338,6 +343,47 @@ class ExperimentRunner:
                 self._say("\nvs baseline " + str(spec.comparison.baseline) + " (paired bootstrap 95% CI, Holm-adjusted p):")
                 self._say(render_comparison(sig, fmt="text"))
 
+    def _simulate(self, result: ExperimentResult) -> None:
+        from cs_lab.experiment.simulation import SimulationSpec, run_simulation
+        from cs_lab.simulate import plots as sim_plots
+
+        spec = self.spec
+        sim_spec = SimulationSpec.parse(spec.simulation)
+        best = str(result.leaderboard.iloc[0]["model"])
+        recs = {n: o.ids for n, o in result.outcomes.items()}
+        self._say(f"[{spec.name}] simulating an A/B test: arms {sim_spec.arms} (best = {best})")
+        t0 = time.perf_counter()
+        out = run_simulation(sim_spec, result.task, recs, best, spec.seed)
+        result.simulation = out
+        res = out.result
+        run = self._start("ab_simulation", tags={"kind": "simulation"})
+        self.tracker.log_params(run, {f"sim.{k}": v for k, v in res.config.model_dump(mode="json").items()})
+        self.tracker.log_text(run, res.to_json(), "simulation.json")
+        log_dataframe(self.tracker, run, res.arms, "arms.csv")
+        self.tracker.log_text(run, markdown_table(res.arms), "arms.md")
+        log_dataframe(self.tracker, run, res.lift, "lift.csv")
+        self.tracker.log_text(run, markdown_table(res.headline()), "lift.md")
+        for rec in res.arms.to_dict(orient="records"):
+            self.tracker.log_metrics(run, {f"{rec['arm']}.{k}": v for k, v in rec.items()
+                                           if k not in ("arm",) and isinstance(v, (int, float))})
+        for metric in ("conversion", "order_value", "revenue_per_session"):
+            if (res.lift["metric"] == metric).any():
+                fig = sim_plots.plot_lift(res, metric)
+                self.tracker.log_figure(run, fig, f"plots/lift_{metric}.png")
+                plots.close(fig)
+        control = res.arms.set_index("arm").loc["control"]
+        observed = {r["arm"]: r["rel_lift"] for r in res.headline().to_dict(orient="records")
+                    if r["metric"] == "conversion" and np.isfinite(r["rel_lift"])}
+        if 0 < control["conversion"] < 1:
+            fig = sim_plots.plot_power_curve(p_control=float(control["conversion"]), alpha=res.config.alpha,
+                                             observed=observed or None)
+            self.tracker.log_figure(run, fig, "plots/power_curve.png")
+            plots.close(fig)
+        self._end(run)
+        self._say(f"    {len(res.per_session):,} sessions simulated in {time.perf_counter() - t0:.1f}s "
+                  f"(organic rate {res.config.organic_rate:.3f}, take rate {res.config.take_rate:.3f})")
+        self._say(format_simulation(res))
+
     def _say(self, msg: str) -> None:
         if self.opt.progress:
             print(msg, file=sys.stderr, flush=True)
@@ -359,3 +405,19 @@ def _fmt(v) -> str:
     if isinstance(v, float):
         return "" if np.isnan(v) else f"{v:.4f}"
     return str(v)
+
+
+def format_simulation(res) -> str:
+    arms = res.arms
+    cols = [c for c in ("arm", "n", "conversion", "offer_conversion", "revenue_per_session", "order_value")
+            if c in arms.columns]
+    lines = ["Simulated A/B test (per arm):", "  ".join(f"{c:>20}" for c in cols)]
+    for rec in arms[cols].itertuples(index=False):
+        lines.append("  ".join(f"{_fmt(v):>20}" for v in rec))
+    head = res.headline()
+    if len(head):
+        lines.append("Lift vs control (" + str(head["method"].iloc[0]) + f", {1 - res.config.alpha:.0%} CI):")
+        for r in head.itertuples(index=False):
+            lines.append(f"  {r.arm:<16} {r.metric:<20} {r.rel_lift:+.2%}  [{r.rel_ci_low:+.2%}, {r.rel_ci_high:+.2%}]"
+                         f"  p={r.p_value:.4g}")
+    return "\n".join(lines)

@@ -171,6 +171,18 @@ def load_spec(path: str | Path, overrides: dict[str, Any] | None = None) -> Expe
     except ValidationError as exc:
         raise ConfigError(f"{path}: " + "; ".join(_fmt_error(e, raw) for e in exc.errors())) from None
     _check_models(spec, path)
+    if spec.simulation is not None:
+        from cs_lab.experiment.simulation import SimulationSpec
+
+        try:
+            sim = SimulationSpec.parse(spec.simulation)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        names = {m.name for m in spec.models}
+        bad = [a for a in sim.arms if a not in names | {"best", "control"}]
+        if bad:
+            raise ConfigError(f"{path}: simulation.arms: {bad} are not models of this spec "
+                              f"(models: {sorted(names)}, or 'best' / 'control')")
     return spec
 
 

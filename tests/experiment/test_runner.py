@@ -26,7 +26,7 @@ def run(spec_path, tmp_path, tracker=None, **opts):
 def test_end_to_end(spec_path, tmp_path):
     res, tr = run(spec_path, tmp_path)
     parents = {r["name"]: rid for rid, r in tr.runs.items() if r["parent"] is None}
-    assert set(parents) == {"popularity", "item_knn", "als", "comparison"}
+    assert set(parents) == {"popularity", "item_knn", "als", "comparison", "ab_simulation"}
     trials = [r for r in tr.runs.values() if r["parent"] == parents["als"]]
     assert len(trials) == 3 and all(r["name"].startswith("trial-") for r in trials)
     assert all(r["status"] == FINISHED for r in tr.runs.values())
@@ -97,3 +97,17 @@ def test_killed_run_resumes_without_redoing_trials(spec_path, tmp_path, monkeypa
     study = optuna.load_study(study_name=optuna.get_all_study_names(storage)[0], storage=storage)
     states = [t.state.name for t in study.trials]
     assert states.count("COMPLETE") + states.count("PRUNED") == 3
+
+
+def test_simulation_section(spec_path, tmp_path):
+    res, tr = run(spec_path, tmp_path)
+    sim = res.simulation
+    best = res.leaderboard.iloc[0]["model"]
+    assert sim.arms == ["control", "popularity", best] or sim.arms == ["control", "popularity"]
+    arms = sim.result.arms.set_index("arm")
+    assert arms.loc["control", "conversion"] > 0          # organic purchases make control realistic
+    assert arms.loc["control", "offer_conversion"] == 0    # no offers, no accepted offers
+    assert arms["n"].sum() == len(res.task.final.eval)
+    run_ = next(r for r in tr.runs.values() if r["name"] == "ab_simulation")
+    assert {"simulation.json", "arms.csv", "lift.csv", "plots/lift_conversion.png"} <= set(run_["artifacts"])
+    assert "control.conversion" in run_["metrics"]
