@@ -63,7 +63,8 @@ def write_csv(path, text):
 @pytest.mark.parametrize("recs_text, message", [
     ("query_id,item_id\nq1,a\n", "recs.csv, column 'rank': missing required column"),
     ("query_id,item_id,rank\nq1,a,1\nq1,b,1\n", "recs.csv, row 2, column 'rank': rank 1 appears twice"),
-    ("query_id,item_id,rank\nq1,a,1\nq1,b,two\n", "recs.csv, row 2, column 'rank': rank 'two' is not an integer"),
+    ("query_id,item_id,rank\nq1,a,1\nq1,b,two\n",
+     "recs.csv, row 2, column 'rank': rank 'two' is not an integer"),
     ("query_id,item_id,rank\nq1,a,1.5\n", "rank 1.5 is not an integer"),
 ])
 def test_bad_recs_give_a_clear_error(tmp_path, capsys, recs_text, message):
