@@ -49,9 +49,11 @@ def cmd_mine(args: argparse.Namespace) -> int:
     from cs_lab.data import load_dataset
     from cs_lab.data.interactions import Interactions
     from cs_lab.models.rules import association_rules, frequent_itemsets
-    from cs_lab.models.rules._prepare import check_thresholds, min_count
+    from cs_lab.models.rules._prepare import check_confidence, check_max_len, check_support, min_count
 
-    check_thresholds(args.min_support, args.max_len, args.min_confidence)
+    check_support(args.min_support)
+    check_max_len(args.max_len)
+    check_confidence(args.min_confidence)
     if args.top < 0:
         raise ConfigError(f"--top must be >= 0, got {args.top}")
     fmt = _format(args.out) if args.out is not None else None

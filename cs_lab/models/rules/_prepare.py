@@ -10,19 +10,27 @@ import scipy.sparse as sp
 from cs_lab.errors import ConfigError, DataError
 
 
-def check_thresholds(min_support: float, max_len: int | None = None,
-                     min_confidence: float | None = None) -> None:
-    """ConfigError unless 0 < min_support <= 1, 0 <= min_confidence <= 1 and max_len >= 1."""
-    if isinstance(min_support, bool) or not isinstance(min_support, (int, float)) \
-            or not 0.0 < float(min_support) <= 1.0:
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def check_support(min_support: object) -> None:
+    """ConfigError unless 0 < min_support <= 1."""
+    if not (_is_number(min_support) and 0.0 < float(min_support) <= 1.0):
         raise ConfigError(f"min_support must be a fraction of baskets in (0, 1], got {min_support!r}")
-    if min_confidence is not None and (isinstance(min_confidence, bool)
-                                       or not isinstance(min_confidence, (int, float))
-                                       or not 0.0 <= float(min_confidence) <= 1.0):
-        raise ConfigError(f"min_confidence must be in [0, 1], got {min_confidence!r}")
-    if max_len is not None and (isinstance(max_len, bool) or not isinstance(max_len, (int, np.integer))
-                                or max_len < 1):
+
+
+def check_max_len(max_len: object) -> None:
+    """ConfigError unless max_len is None (no limit) or a positive integer."""
+    if max_len is not None and not (isinstance(max_len, (int, np.integer)) and not isinstance(max_len, bool)
+                                    and max_len >= 1):
         raise ConfigError(f"max_len must be a positive integer or None (no limit), got {max_len!r}")
+
+
+def check_confidence(min_confidence: object) -> None:
+    """ConfigError unless 0 <= min_confidence <= 1."""
+    if not (_is_number(min_confidence) and 0.0 <= float(min_confidence) <= 1.0):
+        raise ConfigError(f"min_confidence must be in [0, 1], got {min_confidence!r}")
 
 
 def min_count(min_support: float, n_baskets: int) -> int:

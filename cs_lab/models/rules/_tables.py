@@ -1,9 +1,9 @@
-"""Kernels (numba) over an itemset table: canonical order, exact lookup, rule enumeration.
+"""Kernels (numba) over an itemset table: sorting within sets, exact lookup, rule enumeration.
 
 The table is CSR-like: set ``s`` holds ``items[indptr[s]:indptr[s+1]]`` (sorted increasing),
 sets are ordered by size and then lexicographically, and sets of size k are the id range
-``bounds[k]:bounds[k+1]``. Lookup of any subset of a frequent itemset is then a binary search
-in its size block; by downward closure the subset is always there.
+``bounds[k]:bounds[k+1]``. Rules look their antecedent and consequent up in a hash table of
+the sets (by downward closure every subset of a frequent itemset is there).
 """
 
 from __future__ import annotations
@@ -26,33 +26,51 @@ def sort_within(items, indptr):
 
 
 @njit(cache=True)
-def _cmp(items, indptr, s, q, qlen):
-    lo = indptr[s]
-    for c in range(qlen):
-        a = items[lo + c]
-        if a < q[c]:
-            return -1
-        if a > q[c]:
-            return 1
-    return 0
+def _hash(q, n):
+    """64-bit FNV-1a style hash of the sorted items q[:n]."""
+    h = np.uint64(14695981039346656037)
+    for i in range(n):
+        h = (h ^ np.uint64(q[i] + 1)) * np.uint64(1099511628211)
+    return (h ^ (h >> np.uint64(29))) * np.uint64(0xBF58476D1CE4E5B9)
 
 
 @njit(cache=True)
-def find(items, indptr, bounds, q, qlen):
-    """Id of the set equal to ``q[:qlen]`` (sorted), or -1."""
-    if qlen >= len(bounds) - 1:
-        return -1
-    lo, hi = bounds[qlen], bounds[qlen + 1]
-    while lo < hi:
-        mid = (lo + hi) // 2
-        c = _cmp(items, indptr, mid, q, qlen)
-        if c == 0:
-            return mid
-        if c < 0:
-            lo = mid + 1
-        else:
-            hi = mid
-    return -1
+def build_index(items, indptr):
+    """An open-addressing hash table (power-of-two size, linear probing) of set ids by items."""
+    n = len(indptr) - 1
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    table = np.full(size, -1, np.int32)
+    mask = np.uint64(size - 1)
+    for s in range(n):
+        lo = indptr[s]
+        slot = _hash(items[lo:indptr[s + 1]], indptr[s + 1] - lo) & mask
+        while table[slot] != -1:
+            slot = (slot + np.uint64(1)) & mask
+        table[slot] = s
+    return table
+
+
+@njit(cache=True)
+def find(items, indptr, table, q, qlen):
+    """Id of the set equal to the sorted ``q[:qlen]``, or -1."""
+    mask = np.uint64(len(table) - 1)
+    slot = _hash(q, qlen) & mask
+    while True:
+        s = table[slot]
+        if s == -1:
+            return -1
+        lo = indptr[s]
+        if indptr[s + 1] - lo == qlen:
+            same = True
+            for c in range(qlen):
+                if items[lo + c] != q[c]:
+                    same = False
+                    break
+            if same:
+                return s
+        slot = (slot + np.uint64(1)) & mask
 
 
 @njit(cache=True)
@@ -65,6 +83,7 @@ def rules_kernel(items, indptr, counts, bounds, min_confidence, single):
     ante = np.empty(1024, _I64)
     cons = np.empty(1024, _I64)
     full = np.empty(1024, _I64)
+    table = build_index(items, indptr)
     qa = np.empty(max(len(bounds), 2), _I64)
     qc = np.empty(max(len(bounds), 2), _I64)
     for s in range(bounds[min(2, len(bounds) - 1)], len(indptr) - 1):
@@ -83,14 +102,14 @@ def rules_kernel(items, indptr, counts, bounds, min_confidence, single):
                 else:
                     qc[nc] = items[lo + c]
                     nc += 1
-            a = find(items, indptr, bounds, qa, na)
+            a = find(items, indptr, table, qa, na)
             if counts[s] / counts[a] >= min_confidence:
                 if n == len(ante):
                     ante = grow(ante, n + 1)
                     cons = grow(cons, n + 1)
                     full = grow(full, n + 1)
                 ante[n] = a
-                cons[n] = find(items, indptr, bounds, qc, nc)
+                cons[n] = find(items, indptr, table, qc, nc)
                 full[n] = s
                 n += 1
     return ante[:n], cons[:n], full[:n]

@@ -22,8 +22,8 @@ import scipy.sparse as sp
 
 from cs_lab.errors import ConfigError
 from cs_lab.models.rules._numba import require_numba
-from cs_lab.models.rules._prepare import (basket_csr, check_thresholds, frequent_ranks, min_count,
-                                          ranked_baskets)
+from cs_lab.models.rules._prepare import (basket_csr, check_max_len, check_support, frequent_ranks,
+                                          min_count, ranked_baskets)
 from cs_lab.models.rules.itemsets import FrequentItemsets, canonical
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,8 @@ def fpgrowth(basket_items: sp.spmatrix | sp.sparray, min_support: float, max_len
     basket holds the item. Raises ConfigError for thresholds outside their range, or when more
     than ``max_itemsets`` itemsets are frequent (raise min_support or set max_len).
     """
-    check_thresholds(min_support, max_len)
+    check_support(min_support)
+    check_max_len(max_len)
     require_numba()
     from cs_lab.models.rules._fptree import fpgrowth_kernel
 
@@ -67,7 +68,8 @@ def fpgrowth(basket_items: sp.spmatrix | sp.sparray, min_support: float, max_len
 def apriori(basket_items: sp.spmatrix | sp.sparray, min_support: float, max_len: int | None = None,
             *, max_itemsets: int = MAX_ITEMSETS) -> FrequentItemsets:
     """The same itemsets as ``fpgrowth``, found level by level (Apriori; for comparison)."""
-    check_thresholds(min_support, max_len)
+    check_support(min_support)
+    check_max_len(max_len)
     require_numba()
     from cs_lab.models.rules._apriori import _next_level
 
@@ -76,8 +78,9 @@ def apriori(basket_items: sp.spmatrix | sp.sparray, min_support: float, max_len:
     mc = min_count(min_support, max(n_baskets, 1))
     counts, rank_items = frequent_ranks(m, mc)
     level = np.sort(rank_items).astype(np.int64)[:, None]
-    parts_items, parts_sizes, parts_counts = [level.ravel()], [np.ones(len(level), np.int64)], \
-        [counts[level.ravel()]]
+    parts_items = [level.ravel()]
+    parts_sizes = [np.ones(len(level), np.int64)]
+    parts_counts = [counts[level.ravel()]]
     n_out = len(level)
     if n_out > max_itemsets:
         raise _too_many(max_itemsets, min_support, max_len)

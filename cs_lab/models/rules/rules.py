@@ -23,7 +23,7 @@ import pandas as pd
 
 from cs_lab.errors import ConfigError
 from cs_lab.models.rules._numba import require_numba
-from cs_lab.models.rules._prepare import check_thresholds
+from cs_lab.models.rules._prepare import check_confidence, check_max_len, check_support
 from cs_lab.models.rules.itemsets import FrequentItemsets, _frozensets
 
 Consequents = Literal["single", "all"]
@@ -174,7 +174,7 @@ class AssociationRules:
 def association_rules(itemsets: FrequentItemsets, min_confidence: float = 0.0,
                       consequents: Consequents = "single") -> AssociationRules:
     """Rules of ``itemsets`` with confidence >= ``min_confidence`` (see module docstring)."""
-    check_thresholds(1.0, None, min_confidence)
+    check_confidence(min_confidence)
     if consequents not in ("single", "all"):
         raise ConfigError(f"consequents must be 'single' or 'all', got {consequents!r}")
     if consequents == "all" and itemsets.max_size > MAX_ALL_CONSEQUENT_SIZE:
@@ -195,6 +195,8 @@ def mine_rules(basket_items, min_support: float, min_confidence: float = 0.0,
     """Frequent itemsets (``algorithm``) and then their rules, in one call."""
     from cs_lab.models.rules.mining import frequent_itemsets
 
-    check_thresholds(min_support, max_len, min_confidence)
+    check_support(min_support)
+    check_max_len(max_len)
+    check_confidence(min_confidence)
     return association_rules(frequent_itemsets(basket_items, min_support, max_len, algorithm),
                              min_confidence, consequents)
