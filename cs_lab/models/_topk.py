@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover - numba is a dependency; keep a working 
 def _topk_rows(scores, k, out_ids, out_scores):  # pragma: no cover - compiled
     n, m = scores.shape
     for r in _prange(n):
-        hs = np.empty(k, dtype=np.float64)   # a min-heap on (score, -index): the root is the worst kept
+        hs = np.empty(k, dtype=scores.dtype)   # a min-heap on (score, -index): the root is the worst kept
         hi = np.empty(k, dtype=np.int64)
         size = 0
         row = scores[r]
@@ -89,7 +89,8 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return ids, out
     if _topk_compiled is None:  # pragma: no cover
         return top_k_numpy(scores, k)
-    s = np.ascontiguousarray(scores, dtype=np.float64)
+    s = scores if scores.dtype in (np.float32, np.float64) else scores.astype(np.float64)
+    s = np.ascontiguousarray(s)
     _topk_compiled(s, min(k, s.shape[1]), ids, out)
     return ids, out
 

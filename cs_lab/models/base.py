@@ -107,8 +107,8 @@ class Recommender(ABC):
     # -- recommending -------------------------------------------------------
     @abstractmethod
     def _score(self, queries: Queries) -> np.ndarray:
-        """Scores (len(queries), n_items); higher is better; -inf for non-candidates.
-        May return a fresh array (the base class writes into it)."""
+        """Scores (len(queries), n_items), float32 or float64; higher is better; -inf for
+        non-candidates. Must return a fresh array (the base class writes into it)."""
 
     def recommend(self, queries: Queries, k: int, exclude: sp.spmatrix | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
@@ -134,7 +134,9 @@ class Recommender(ABC):
         for start in range(0, n, block):
             stop = min(n, start + block)
             q = queries[start:stop]
-            s = np.asarray(self._score(q), dtype=np.float64)
+            s = self._score(q)
+            if not (isinstance(s, np.ndarray) and s.dtype in (np.float32, np.float64)):
+                s = np.asarray(s, dtype=np.float64)
             if s.shape != (stop - start, n_items):
                 raise RuntimeError(f"{type(self).__name__}._score returned shape {s.shape}")
             _mask(s, q.carts)

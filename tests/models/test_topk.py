@@ -22,3 +22,12 @@ def test_ties_broken_by_lower_index_and_padding():
     ids, sc = top_k(s, 4)
     assert ids.tolist() == [[1, 2, 4, 0], [2, -1, -1, -1]]
     assert np.isnan(sc[1, 1:]).all() and sc[0].tolist() == [3.0, 3.0, 2.0, 1.0]
+
+
+def test_float32_blocks():
+    rng = np.random.default_rng(1)
+    s = rng.integers(0, 5, (20, 40)).astype(np.float32)
+    s[rng.random((20, 40)) < 0.2] = -np.inf
+    a, b = top_k(s, 7), top_k_numpy(s.astype(np.float64), 7)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])

@@ -128,9 +128,9 @@ class FactorRecommender(Recommender):
     def _score(self, queries: Queries) -> np.ndarray:
         q, has = self.query_vectors(queries)
         w, unknown = self._scoring_matrix()
-        # [q, 1] @ [Y; b]: scores and bias in one float64 GEMM (the base class wants float64,
-        # so no extra conversion pass over the (batch, n_items) block)
-        s = np.concatenate([q, np.ones((len(q), 1))], axis=1) @ w
+        # [q, 1] @ [Y; b]: scores and bias in one float32 GEMM (as implicit scores); the base
+        # class takes the float32 block as it is
+        s = np.concatenate([q, np.ones((len(q), 1))], axis=1).astype(np.float32) @ w
         if len(unknown):
             s[:, unknown] = -np.inf
         if not has.all():
@@ -142,10 +142,10 @@ class FactorRecommender(Recommender):
         return s
 
     def _scoring_matrix(self) -> tuple[np.ndarray, np.ndarray]:
-        """Cached (F + 1, n_items) float64 [item factors; item bias] and the non-candidate items."""
+        """Cached (F + 1, n_items) float32 [item factors; item bias] and the non-candidate items."""
         cached = getattr(self, "_scoring_cache", None)
         if cached is None:
-            w = np.empty((self.item_factors_.shape[1] + 1, len(self.item_factors_)))
+            w = np.empty((self.item_factors_.shape[1] + 1, len(self.item_factors_)), dtype=np.float32)
             w[:-1] = self.item_factors_.T
             w[-1] = self.item_bias_
             cached = self._scoring_cache = (w, np.flatnonzero(~self.known_items_))
