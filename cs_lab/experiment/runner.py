@@ -416,8 +416,18 @@ def format_simulation(res) -> str:
         lines.append("  ".join(f"{_fmt(v):>20}" for v in rec))
     head = res.headline()
     if len(head):
-        lines.append("Lift vs control (" + str(head["method"].iloc[0]) + f", {1 - res.config.alpha:.0%} CI):")
-        for r in head.itertuples(index=False):
-            lines.append(f"  {r.arm:<16} {r.metric:<20} {r.rel_lift:+.2%}  [{r.rel_ci_low:+.2%}, {r.rel_ci_high:+.2%}]"
-                         f"  p={r.p_value:.4g}")
+        lines.append("A/B lift vs control (" + str(head["method"].iloc[0]) + f", {1 - res.config.alpha:.0%} CI):")
+        lines += [_lift_line(r) for r in head.itertuples(index=False)]
+    cf = getattr(res, "counterfactual", None)
+    if cf is not None and len(cf):
+        lines.append("Paired counterfactual (every session under every arm; no assignment noise):")
+        lines += [_lift_line(r) for r in cf.itertuples(index=False) if r.arm != r.control]
     return "\n".join(lines)
+
+
+def _lift_line(r) -> str:
+    if np.isfinite(r.rel_lift):
+        est = f"{r.rel_lift:+.2%}  [{r.rel_ci_low:+.2%}, {r.rel_ci_high:+.2%}]"
+    else:  # the control's mean is 0 (e.g. offer conversion): absolute lift
+        est = f"{r.abs_lift:+.4f} abs [{r.abs_ci_low:+.4f}, {r.abs_ci_high:+.4f}]"
+    return f"  {r.arm:<16} {r.metric:<20} {est}  p={r.p_value:.4g}"
