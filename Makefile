@@ -52,7 +52,7 @@ experiments: setup
 	$(BIN)/cs-lab run $(SUITE) --skip-missing-data $(RUN_ARGS)
 
 bench: setup
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH)
 
 mlflow-ui: setup
 	$(BIN)/mlflow ui --host 127.0.0.1 --port 5000 --backend-store-uri sqlite:///mlflow.db
