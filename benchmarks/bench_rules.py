@@ -178,11 +178,15 @@ def run_child(library: str, dataset: str, min_support: float, max_len: int | Non
     return res
 
 
-def _same(a: dict, b: dict) -> bool | None:
+def _same(a: dict, b: dict) -> str:
+    """'yes' when both found the same itemsets (items and counts) and as many rules, else what differs."""
     if "failed" in a or "failed" in b:
-        return None
+        return "n/a"
     ra, rb = json.loads(Path(a["result_file"]).read_text()), json.loads(Path(b["result_file"]).read_text())
-    return ra == rb and a.get("n_rules") == b.get("n_rules")
+    sets = "same itemsets" if ra == rb else "DIFFERENT itemsets"
+    if ra == rb and a.get("n_rules") == b.get("n_rules"):
+        return "yes"
+    return f"{sets}; rules {a.get('n_rules'):,} vs {b.get('n_rules'):,}"
 
 
 def _parse(case: str) -> tuple[str, float, int | None, str]:
@@ -273,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             if len(got) == 2:
                 same = _same(got["ours"], got["mlxtend"])
                 for r in got.values():
-                    r["identical"] = {True: "yes", False: "NO", None: "n/a"}[same]
+                    r["identical"] = same
             rows.extend(got.values())
     print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"load average {os.getloadavg()[0]:.1f} at the end")

@@ -98,7 +98,7 @@ def build_tree(indptr, ranks, n_items):
     for b in range(len(indptr) - 1):
         lo, hi = indptr[b], indptr[b + 1]
         if hi > lo:
-            _insert(tree, ranks[lo:hi], hi - lo, 1)
+            _insert(tree, ranks[lo:hi], hi - lo, _I64(1))
     return tree
 
 
@@ -135,7 +135,7 @@ def _conditional(tree, x, min_count, counts, remap, touched, buf):
             remap[j] = m
             kept[m] = j
             m += 1
-    cond = _new_tree(total + 1 if m > 0 else 1, m)
+    cond = _new_tree(_I64(total + 1 if m > 0 else 1), _I64(m))  # typed: no literal re-compiles
     if m > 0:
         v = head[x]
         while v != -1:

@@ -45,7 +45,7 @@ def build_index(items, indptr):
     mask = np.uint64(size - 1)
     for s in range(n):
         lo = indptr[s]
-        slot = _hash(items[lo:indptr[s + 1]], indptr[s + 1] - lo) & mask
+        slot = _hash(items[lo:indptr[s + 1]], _I64(indptr[s + 1] - lo)) & mask
         while table[slot] != -1:
             slot = (slot + np.uint64(1)) & mask
         table[slot] = s
@@ -84,8 +84,8 @@ def rules_kernel(items, indptr, counts, bounds, min_confidence, single):
     cons = np.empty(1024, _I64)
     full = np.empty(1024, _I64)
     table = build_index(items, indptr)
-    qa = np.empty(max(len(bounds), 2), _I64)
-    qc = np.empty(max(len(bounds), 2), _I64)
+    qa = np.empty(max(len(bounds), 2), items.dtype)
+    qc = np.empty(max(len(bounds), 2), items.dtype)
     for s in range(bounds[min(2, len(bounds) - 1)], len(indptr) - 1):
         lo, hi = indptr[s], indptr[s + 1]
         k = hi - lo
@@ -102,14 +102,14 @@ def rules_kernel(items, indptr, counts, bounds, min_confidence, single):
                 else:
                     qc[nc] = items[lo + c]
                     nc += 1
-            a = find(items, indptr, table, qa, na)
+            a = find(items, indptr, table, qa, _I64(na))
             if counts[s] / counts[a] >= min_confidence:
                 if n == len(ante):
                     ante = grow(ante, n + 1)
                     cons = grow(cons, n + 1)
                     full = grow(full, n + 1)
                 ante[n] = a
-                cons[n] = find(items, indptr, table, qc, nc)
+                cons[n] = find(items, indptr, table, qc, _I64(nc))
                 full[n] = s
                 n += 1
     return ante[:n], cons[:n], full[:n]
