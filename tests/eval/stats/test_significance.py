@@ -48,3 +48,11 @@ def test_compare_paired_fields(rng):
     assert res.diff == pytest.approx(res.mean_a - res.mean_b)
     assert res.ci_low < res.diff < res.ci_high and res.ci_low > 0.4
     assert res.p_t < 1e-10 and res.p_wilcoxon < 1e-10
+
+
+def test_holm_equals_statsmodels():
+    multipletests = pytest.importorskip("statsmodels.stats.multitest").multipletests
+    rng = np.random.default_rng(7)
+    for n in (1, 3, 10, 40):
+        p = rng.uniform(0, 0.2, n)
+        np.testing.assert_allclose(holm(p), multipletests(p, method="holm")[1], rtol=0, atol=1e-12)
