@@ -1,0 +1,126 @@
+"""Execute the report notebooks headless (nbclient) and export them to HTML (nbconvert).
+
+    paths = run_reports("complete_journey_basket_completion", "sqlite:///mlflow.db", Path("reports"))
+
+Parameters are injected papermill-style: a code cell tagged ``injected-parameters`` is inserted
+after the cell tagged ``parameters``. The kernel is ipykernel on the current interpreter
+(``sys.executable``), whatever kernelspecs are installed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cs_lab.report.runs import ReportError
+
+NOTEBOOKS = ("results_report", "dataset_report")
+CELL_TIMEOUT_S = 1800
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[2]
+
+
+def notebooks_dir() -> Path:
+    """Where the paired notebooks live (``notebooks/`` of the repository)."""
+    return repo_root() / "notebooks"
+
+
+@dataclass(frozen=True)
+class ReportOutput:
+    name: str
+    html: Path
+    notebook: Path          # the executed .ipynb (with outputs)
+
+
+def inject_parameters(nb, params: dict[str, Any]):
+    """Insert a cell assigning ``params`` after the cell tagged ``parameters`` (or first)."""
+    import nbformat
+
+    lines = ["# Parameters (injected by cs_lab.report.execute)"]
+    lines += [f"{k} = {v!r}" for k, v in params.items()]
+    cell = nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": ["injected-parameters"]})
+    at = next((i + 1 for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])), 0)
+    nb.cells.insert(at, cell)
+    return nb
+
+
+def _kernel_manager():
+    from jupyter_client import AsyncKernelManager
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+    class CurrentPython(KernelSpecManager):
+        """python3 = ipykernel on this interpreter (not whatever `python` is first on PATH)."""
+
+        def get_kernel_spec(self, kernel_name, *args, **kwargs):
+            return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                              display_name="Python 3 (ipykernel)", language="python", metadata={})
+
+    return AsyncKernelManager(kernel_name="python3", kernel_spec_manager=CurrentPython())
+
+
+def kernel_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")   # debugpy's frozen-modules warning
+    return env
+
+
+def execute_notebook(source: Path, params: dict[str, Any], out_dir: Path, cwd: Path | None = None,
+                     timeout: int = CELL_TIMEOUT_S) -> ReportOutput:
+    """Execute ``source`` (.ipynb) with ``params``; write the executed notebook and its HTML to
+    ``out_dir``. A failing cell raises ReportError after the partial report is written."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = inject_parameters(nbformat.read(source, as_version=4), params)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = source.stem
+    out = ReportOutput(name, out_dir / f"{name}.html", out_dir / f"{name}.ipynb")
+    client = NotebookClient(nb, km=_kernel_manager(), timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(cwd or Path.cwd())}})
+    error = None
+    try:
+        client.execute(env=kernel_env())
+    except CellExecutionError as exc:
+        error = exc
+    nbformat.write(nb, out.notebook)
+    export_html(nb, out.html)
+    if error is not None:
+        raise ReportError(f"notebook {source.name} failed ({getattr(error, 'ename', '')}: "
+                          f"{getattr(error, 'evalue', error)}); the partial report is {out.html}") from error
+    return out
+
+
+def export_html(nb, path: Path) -> Path:
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(body, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def run_reports(experiment: str, tracking_uri: str, out_dir: Path, dataset: str = "",
+                which: tuple[str, ...] = NOTEBOOKS, log_to_mlflow: bool = True,
+                notebooks: Path | None = None) -> dict[str, ReportOutput]:
+    """Run the report notebooks for one experiment into ``out_dir/<experiment>/``. ``dataset``
+    (name or mapping YAML) overrides the dataset of the experiment's spec in the dataset report."""
+    src = notebooks or notebooks_dir()
+    dest = (out_dir / experiment).resolve()
+    base = {"EXPERIMENT": experiment, "TRACKING_URI": tracking_uri, "LOG_TO_MLFLOW": log_to_mlflow}
+    params = {"results_report": {**base, "FIGURES_DIR": str(dest / "figures")},
+              "dataset_report": {**base, "DATASET": dataset, "FIGURES_DIR": str(dest / "figures" / "dataset")}}
+    outputs = {}
+    for name in which:
+        path = src / f"{name}.ipynb"
+        if not path.is_file():
+            raise ReportError(f"notebook {path} not found (known reports: {list(NOTEBOOKS)})")
+        outputs[name] = execute_notebook(path, params.get(name, base), dest)
+    return outputs

@@ -1,0 +1,121 @@
+"""Tables of the results report, built from run metrics and logged artifacts (pandas only)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from cs_lab.report.runs import ExperimentRuns, metric_key
+
+_TEST_KEY = re.compile(r"^test\.(?P<metric>[a-z_]+)_at_(?P<k>\d+)$")
+
+
+def metrics_long(runs: ExperimentRuns) -> pd.DataFrame:
+    """Every test metric of every model run: columns model, metric, k, value (CI bounds excluded)."""
+    rows = []
+    for model, run in runs.models.items():
+        for key, value in run.data.metrics.items():
+            m = _TEST_KEY.match(key)
+            if m:
+                rows.append({"model": model, "metric": m["metric"], "k": int(m["k"]), "value": float(value)})
+    out = pd.DataFrame(rows, columns=["model", "metric", "k", "value"])
+    order = {m: i for i, m in enumerate(runs.models)}
+    return out.sort_values(["model", "metric", "k"], key=lambda s: s.map(order) if s.name == "model" else s,
+                           ignore_index=True)
+
+
+def leaderboard(runs: ExperimentRuns, metrics: list[str] | None = None) -> pd.DataFrame:
+    """One row per model (best objective first): kind, trials and, per metric, the test value with
+    its bootstrap 95% CI (``<metric>``, ``<metric> ci_low``, ``<metric> ci_high``)."""
+    metrics = metrics or runs.ci_metrics
+    rows = []
+    for model, run in runs.models.items():
+        row = {"model": model, "kind": run.data.tags.get("model", ""),
+               "trials": int(float(run.data.params.get("tuning.trials", 0) or 0))}
+        for m in metrics:
+            key = "test." + metric_key(m)
+            row[m] = run.data.metrics.get(key, np.nan)
+            row[f"{m} ci_low"] = run.data.metrics.get(f"{key}.ci_low", np.nan)
+            row[f"{m} ci_high"] = run.data.metrics.get(f"{key}.ci_high", np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_leaderboard(board: pd.DataFrame, metrics: list[str], digits: int = 4) -> pd.DataFrame:
+    """``leaderboard`` with each metric as text "value [low, high]" (for display)."""
+    out = board[["model", "kind", "trials"]].copy()
+    for m in metrics:
+        out[f"{m} (95% CI)"] = [_interval(v, lo, hi, digits) for v, lo, hi in
+                                zip(board[m], board[f"{m} ci_low"], board[f"{m} ci_high"])]
+    return out
+
+
+def _interval(v: float, lo: float, hi: float, digits: int) -> str:
+    if not np.isfinite(v):
+        return ""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return f"{v:.{digits}f}"
+    return f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def pairwise(comparison: pd.DataFrame, metric: str, models: list[str]) -> dict[str, pd.DataFrame]:
+    """Square model x model matrices of the paired comparison on ``metric``: ``diff`` (row minus
+    column), ``ci_low`` / ``ci_high`` of that difference, ``p_holm`` (Holm-adjusted p) and
+    ``significant`` (1.0 / 0.0). The diagonal and untested pairs are NaN."""
+    c = comparison[comparison["metric"] == metric]
+    names = ("diff", "ci_low", "ci_high", "p_holm", "significant")
+    out = {n: pd.DataFrame(np.nan, index=pd.Index(models, name="model"), columns=models) for n in names}
+    for r in c.itertuples(index=False):
+        a, b = r.model_a, r.model_b
+        if a not in models or b not in models:
+            continue
+        sig = float(bool(r.significant))
+        for (row, col, sign) in ((a, b, 1.0), (b, a, -1.0)):
+            out["diff"].loc[row, col] = sign * r.diff
+            lo, hi = (r.ci_low, r.ci_high) if sign > 0 else (-r.ci_high, -r.ci_low)
+            out["ci_low"].loc[row, col], out["ci_high"].loc[row, col] = lo, hi
+            out["p_holm"].loc[row, col] = r.p_holm
+            out["significant"].loc[row, col] = sig
+    return out
+
+
+def segment_table(segments: pd.DataFrame, models: list[str], digits: int = 3) -> pd.DataFrame:
+    """segments.csv as one row per (segment_by, segment) with the number of test carts and, per
+    model, "mean [low, high]" of the objective."""
+    if segments.empty:
+        return pd.DataFrame()
+    seg = segments.assign(segment=segments["segment"].astype(str))
+    cells = seg.assign(cell=[_interval(v, lo, hi, digits) for v, lo, hi in
+                             zip(seg["mean"], seg["ci_low"], seg["ci_high"])])
+    table = cells.pivot_table(index=["segment_by", "segment"], columns="model", values="cell", aggfunc="first",
+                              sort=False)
+    n = seg.groupby(["segment_by", "segment"], sort=False)["n"].max()
+    table.insert(0, "carts", n.reindex(table.index).astype("int64"))
+    metric = str(seg["metric"].iloc[0])
+    table.columns = ["carts"] + [f"{m} {metric}" for m in table.columns[1:]]
+    keep = ["carts"] + [f"{m} {metric}" for m in models if f"{m} {metric}" in table.columns]
+    return table[keep]
+
+
+def lift_table(simulation: dict) -> pd.DataFrame:
+    """The headline rows of simulation.json (the configured test per metric and arm)."""
+    head = pd.DataFrame(simulation.get("headline", []))
+    if head.empty:
+        return head
+    cols = ["arm", "metric", "method", "abs_lift", "abs_ci_low", "abs_ci_high", "rel_lift", "rel_ci_low",
+            "rel_ci_high", "p_value", "p_holm", "significant"]
+    return head[[c for c in cols if c in head.columns]]
+
+
+def tradeoff(long: pd.DataFrame, objective: str, beyond: tuple[str, ...] = ("coverage", "novelty")
+             ) -> pd.DataFrame:
+    """Per model: the objective and the beyond-accuracy metrics at the objective's K."""
+    name, k = objective.split("@")
+    at_k = long[long["k"] == int(k)]
+    wide = at_k.pivot_table(index="model", columns="metric", values="value", sort=False)
+    cols = [c for c in (name, *beyond) if c in wide.columns]
+    out = wide[cols].rename(columns={c: f"{c}@{k}" for c in cols}).reset_index()
+    out.columns.name = None
+    return out
