@@ -7,7 +7,7 @@ import json
 import time
 
 from cs_lab.data import cache
-from cs_lab.data.loaders import LOADERS, get_loader
+from cs_lab.data.loaders import LOADERS
 from cs_lab.data.sources import data_dir
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 
@@ -22,7 +23,7 @@ class CleaningReport:
     raw_rows: int = 0
     steps: list[CleaningStep] = field(default_factory=list)
 
-    def apply(self, df: pd.DataFrame, name: str, drop_mask: pd.Series | "np.ndarray",
+    def apply(self, df: pd.DataFrame, name: str, drop_mask: "pd.Series | np.ndarray",
               note: str = "", to_returns: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Drop the rows where ``drop_mask`` is true; returns (kept, dropped)."""
         mask = pd.Series(drop_mask, index=df.index).fillna(False).astype(bool)

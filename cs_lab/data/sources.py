@@ -114,3 +114,12 @@ def verify(rf: RawFile, path: Path) -> str:
             f"sha256 is {digest}, expected {rf.sha256}: the file is truncated, corrupted or a different version",
             file=str(path), hint="replace it with the published file (see docs/data.md) or delete it to re-download")
     return digest
+
+
+def check_rows(rf: RawFile, path: Path, n: int, what: str = "data rows") -> None:
+    """DataError when a file's row count differs from the published one (truncated or another version)."""
+    if rf.rows is not None and n != rf.rows:
+        from cs_lab.errors import DataError
+
+        raise DataError(f"{n:,} {what}, expected {rf.rows:,}", file=str(path),
+                        hint="the file is truncated or a different version")

@@ -7,7 +7,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
 
 def metrics_vs_k(summaries: dict[str, dict[str, dict[int, float]]], metrics=("ndcg", "hit_rate", "recall", "revenue"),

@@ -22,7 +22,7 @@ import yaml
 from cs_lab.eval import EvalResult
 from cs_lab.eval.stats import bootstrap_ci, compare_models, render_comparison, segment_breakdown
 from cs_lab.experiment import plots
-from cs_lab.experiment.objective import Objective, direction, evaluate_model, parse_metric
+from cs_lab.experiment.objective import Objective, direction, parse_metric
 from cs_lab.experiment.spec import ExperimentSpec, ModelSpec
 from cs_lab.experiment.study import best_params, done_trials, fail_stale_trials, open_study, storage_for
 from cs_lab.experiment.task import PreparedTask, prepare_task
@@ -146,7 +146,7 @@ class ExperimentRunner:
         model, fit_s, cached = self._fit_final(m.name, params, task)
         t0 = time.perf_counter()
         result, ids = self._cached_eval(m.name, params, model, task)
-        self._say(f"    test: " + "  ".join(f"{k}={v:.4f}" for k, v in self._headline(result).items())
+        self._say("    test: " + "  ".join(f"{k}={v:.4f}" for k, v in self._headline(result).items())
                   + f"  (fit {fit_s:.1f}s{' cached' if cached else ''}, eval {time.perf_counter() - t0:.1f}s)")
         self._log_test(run, m.name, result)
         if opt.log_models:

@@ -14,7 +14,7 @@ from cs_lab.data import schema as S
 from cs_lab.data.cleaning import CleaningReport
 from cs_lab.data.io import _open_bytes
 from cs_lab.data.loaders.base import Cleaned, Loader, Source
-from cs_lab.data.sources import RawFile
+from cs_lab.data.sources import RawFile, check_rows
 from cs_lab.errors import DataError
 
 URL = "https://raw.githubusercontent.com/stedy/Machine-Learning-with-R-datasets/master/groceries.csv"
@@ -55,9 +55,7 @@ class Groceries(Loader):
         rf, path = files["main"]
         raw = read_basket_lines(_open_bytes(path), str(path))
         n = int(raw["basket"].max())
-        if rf.rows is not None and n != rf.rows:
-            raise DataError(f"{n:,} baskets, expected {rf.rows:,}", file=str(path),
-                            hint="the file is truncated or a different version")
+        check_rows(rf, path, n, "baskets")
         return raw
 
     def clean(self, raw: pd.DataFrame, report: CleaningReport) -> Cleaned:

@@ -11,8 +11,7 @@ import pandas as pd
 from cs_lab.data.cleaning import CleaningReport
 from cs_lab.data.loaders import _uci_retail as uci
 from cs_lab.data.loaders.base import Cleaned, Loader, Source
-from cs_lab.data.sources import RawFile
-from cs_lab.errors import DataError
+from cs_lab.data.sources import RawFile, check_rows
 
 RAW_ROWS = 541_909
 URL = "https://archive.ics.uci.edu/static/public/352/online+retail.zip"
@@ -38,9 +37,7 @@ class OnlineRetail(Loader):
     def read(self, files):
         rf, path = files["main"]
         raw = uci.read_file(path)
-        if rf.rows is not None and len(raw) != rf.rows:
-            raise DataError(f"{len(raw):,} data rows, expected {rf.rows:,}", file=str(path),
-                            hint="the file is truncated or a different version")
+        check_rows(rf, path, len(raw))
         return raw
 
     def clean(self, raw: pd.DataFrame, report: CleaningReport) -> Cleaned:

@@ -16,8 +16,7 @@ from cs_lab.data.io import xlsx_sheet_names
 from cs_lab.data.loaders import _uci_retail as uci
 from cs_lab.data.loaders import online_retail
 from cs_lab.data.loaders.base import Cleaned, Loader, Source
-from cs_lab.data.sources import RawFile, locate, present
-from cs_lab.errors import DataError
+from cs_lab.data.sources import RawFile, check_rows, locate, present
 
 URL = "https://archive.ics.uci.edu/static/public/502/online+retail+ii.zip"
 SHEET1, SHEET2 = "Year 2009-2010", "Year 2010-2011"
@@ -57,8 +56,7 @@ class OnlineRetailII(Loader):
         else:
             rf1, p1 = files["2009-2010"]
             a = uci.read_file(p1)
-            if rf1.rows is not None and len(a) != rf1.rows:
-                raise DataError(f"{len(a):,} data rows, expected {rf1.rows:,}", file=str(p1))
+            check_rows(rf1, p1, len(a))
             b = online_retail.OnlineRetail().read({"main": files["2010-2011"]})
             parts = [a.assign(_sheet=0), b.assign(_sheet=1)]
         return pd.concat(parts, ignore_index=True)

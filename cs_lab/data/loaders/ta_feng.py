@@ -14,7 +14,7 @@ from cs_lab.data import schema as S
 from cs_lab.data.cleaning import CleaningReport
 from cs_lab.data.io import read_tabular
 from cs_lab.data.loaders.base import Cleaned, Loader, Source
-from cs_lab.data.sources import RawFile
+from cs_lab.data.sources import RawFile, check_rows
 from cs_lab.errors import DataError
 
 RAW_ROWS = 817_741
@@ -44,9 +44,7 @@ class TaFeng(Loader):
         missing = [c for c in TYPES if c not in raw.columns]
         if missing:
             raise DataError(f"missing column(s) {missing}", file=str(path), hint="is this the Ta Feng merged CSV?")
-        if rf.rows is not None and len(raw) != rf.rows:
-            raise DataError(f"{len(raw):,} data rows, expected {rf.rows:,}", file=str(path),
-                            hint="the file is truncated or a different version")
+        check_rows(rf, path, len(raw))
         return raw
 
     def clean(self, raw: pd.DataFrame, report: CleaningReport) -> Cleaned:
