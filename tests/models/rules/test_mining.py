@@ -98,6 +98,20 @@ def test_min_count_is_exact():
     assert min_count(1e-9, 10) == 1
 
 
+@pytest.mark.parametrize("miner", MINERS)
+def test_threshold_is_exact_for_every_size(miner):
+    """A pair in exactly 7 of 100 baskets has support 0.07 >= 0.07 (mlxtend 0.25 drops it there:
+    its ceil(0.07 * 100) is 8 for itemsets of two or more items)."""
+    x = np.zeros((100, 3), bool)
+    x[:7, [0, 1]] = True
+    x[7:17, [0, 2]] = True
+    x[17:27, [1, 2]] = True
+    x[27:37, 2] = True
+    sets = as_dict(miner(sp.csr_matrix(x), 0.07))
+    assert sets[frozenset({0, 1})] == 7
+    assert set(sets) == {frozenset(s) for s in ([0], [1], [2], [0, 1], [0, 2], [1, 2])}
+
+
 @pytest.mark.parametrize("bad", [0.0, -0.1, 1.5, True, "0.1", None])
 def test_bad_min_support(bad):
     with pytest.raises(ConfigError, match="min_support"):
