@@ -96,8 +96,9 @@ def popularity_figure(pop: pd.DataFrame, dataset: str = "", head_share: float = 
     return fig
 
 
-def price_figure(ds: Dataset, bins: int = 60) -> Figure:
-    """Unit-price distribution on a log scale: per purchase line and per catalogue item (median)."""
+def price_figure(ds: Dataset, bins: int = 60, clip: float = 0.001) -> Figure:
+    """Unit-price distribution on a log scale: per purchase line and per catalogue item (median).
+    Prices outside the [clip, 1 - clip] quantiles of line prices are pooled into the end bins."""
     fig = Figure(figsize=(8, 4), layout="constrained")
     ax = fig.subplots()
     line_price = ds.lines[S.UNIT_PRICE].to_numpy(dtype=float)
@@ -107,8 +108,9 @@ def price_figure(ds: Dataset, bins: int = 60) -> Figure:
     if not len(line_price):
         ax.text(0.5, 0.5, "this dataset has no prices", ha="center", va="center", transform=ax.transAxes)
     else:
-        lo, hi = np.quantile(line_price, [0.0, 1.0])
+        lo, hi = np.quantile(line_price, [clip, 1.0 - clip])
         edges = np.geomspace(lo, hi * 1.0001, bins + 1) if hi > lo else np.array([lo * 0.9, lo * 1.1])
+        line_price, item_price = np.clip(line_price, lo, hi), np.clip(item_price, lo, hi)
         for values, label, color in ((line_price, f"purchase lines ({len(line_price):,})", "tab:blue"),
                                      (item_price, f"catalogue items, median price ({len(item_price):,})",
                                       "tab:orange")):
@@ -122,7 +124,8 @@ def price_figure(ds: Dataset, bins: int = 60) -> Figure:
         ax.legend(fontsize=8)
     ax.set_xlabel("unit price (currency units, log scale)")
     ax.set_ylabel("share of lines or of items per bin (%)")
-    ax.set_title(f"Unit-price distribution of {ds.name}")
+    ax.set_title(f"Unit-price distribution of {ds.name}"
+                 + (f" (end bins pool the {clip:.1%} tails)" if clip > 0 else ""))
     ax.grid(alpha=0.3)
     return fig
 
@@ -131,7 +134,8 @@ def _plain_log_ticks(axis) -> None:
     """Log-axis tick labels as plain numbers (2, 5, 10) instead of 2 x 10^0."""
     fmt = FuncFormatter(lambda v, _: f"{v:g}")
     axis.set_major_formatter(fmt)
-    axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
+    axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if v > 0 and round(v / 10 ** np.floor(np.log10(v)))
+                                           in (2, 5) else ""))
 
 
 def item_labels(ds: Dataset, ids: np.ndarray) -> np.ndarray:
@@ -197,7 +201,7 @@ def rules_figure(table: pd.DataFrame, min_support: float, min_confidence: float,
         _plain_log_ticks(bar.ax.yaxis)
         ax.set_xscale("log")
         _plain_log_ticks(ax.xaxis)
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="best")
     ax.set_xlabel("support (% of baskets holding antecedent and consequent, log scale)")
     ax.set_ylabel("confidence (% of antecedent baskets with the consequent)")
     ax.set_title(f"Association rules{f' of {dataset}' if dataset else ''} "

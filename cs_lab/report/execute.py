@@ -9,6 +9,7 @@ after the cell tagged ``parameters``. The kernel is ipykernel on the current int
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -23,6 +24,12 @@ CELL_TIMEOUT_S = 1800
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
+
+
+def default_tracking_uri() -> str:
+    """$MLFLOW_TRACKING_URI, else the repository's ./mlflow.db (what `make experiments` writes), so a
+    notebook opened from notebooks/ finds the runs."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{repo_root() / 'mlflow.db'}"
 
 
 def notebooks_dir() -> Path:
@@ -49,18 +56,24 @@ def inject_parameters(nb, params: dict[str, Any]):
     return nb
 
 
-def _kernel_manager():
+def _kernel_manager_class():
+    """An AsyncKernelManager whose python3 is ipykernel on this interpreter (``sys.executable``),
+    not whatever `python` or kernelspec comes first on the search path."""
     from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from traitlets import default
 
-    class CurrentPython(KernelSpecManager):
-        """python3 = ipykernel on this interpreter (not whatever `python` is first on PATH)."""
-
+    class CurrentPythonSpecs(KernelSpecManager):
         def get_kernel_spec(self, kernel_name, *args, **kwargs):
             return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
                               display_name="Python 3 (ipykernel)", language="python", metadata={})
 
-    return AsyncKernelManager(kernel_name="python3", kernel_spec_manager=CurrentPython())
+    class CurrentPythonKernelManager(AsyncKernelManager):
+        @default("kernel_spec_manager")
+        def _kernel_spec_manager_default(self):
+            return CurrentPythonSpecs()
+
+    return CurrentPythonKernelManager
 
 
 def kernel_env() -> dict[str, str]:
@@ -82,7 +95,8 @@ def execute_notebook(source: Path, params: dict[str, Any], out_dir: Path, cwd: P
     out_dir.mkdir(parents=True, exist_ok=True)
     name = source.stem
     out = ReportOutput(name, out_dir / f"{name}.html", out_dir / f"{name}.ipynb")
-    client = NotebookClient(nb, km=_kernel_manager(), timeout=timeout, kernel_name="python3",
+    client = NotebookClient(nb, kernel_manager_class=_kernel_manager_class(), kernel_name="python3",
+                            timeout=timeout, extra_arguments=["--log-level=ERROR"],
                             resources={"metadata": {"path": str(cwd or Path.cwd())}})
     error = None
     try:
@@ -97,10 +111,21 @@ def execute_notebook(source: Path, params: dict[str, Any], out_dir: Path, cwd: P
     return out
 
 
+class _NoAltTextWarning(logging.Filter):
+    """nbconvert's lab template ignores the images' alt metadata and then warns that it is missing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Alternative text is missing" not in record.getMessage()
+
+
+_html_log = logging.getLogger("cs_lab.report.html")
+_html_log.addFilter(_NoAltTextWarning())
+
+
 def export_html(nb, path: Path) -> Path:
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter().from_notebook_node(nb)
+    body, _ = HTMLExporter(log=_html_log).from_notebook_node(nb)
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(body, encoding="utf-8")
     tmp.replace(path)

@@ -48,4 +48,4 @@ class FigurePublisher:
             from IPython.display import Image
         except ImportError:  # outside Jupyter: the PNG bytes
             return png
-        return Image(data=png, format="png")
+        return Image(data=png, format="png", alt=name)

@@ -1,0 +1,151 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Results report
+#
+# The latest complete run of one experiment, read from MLflow (`MlflowClient` only): leaderboard
+# with bootstrap confidence intervals, pairwise significance, metrics against K, per-segment
+# results, the simulated A/B test, the Optuna studies and the accuracy / beyond-accuracy
+# trade-off. Every figure is also logged to the experiment's `comparison` run under `report/`.
+#
+# Run headless with `cs-lab report SPEC_OR_EXPERIMENT` or `make notebooks EXPERIMENT=name`
+# (see docs/reports.md). The parameters below come from environment variables when set; the
+# headless runner injects a cell after this one that overrides them.
+
+# %% tags=["parameters"]
+import os
+
+EXPERIMENT = os.environ.get("CS_LAB_EXPERIMENT", "complete_journey_basket_completion")
+TRACKING_URI = os.environ.get("MLFLOW_TRACKING_URI", "")  # "" = the repository's mlflow.db
+FIGURES_DIR = os.environ.get("CS_LAB_FIGURES_DIR", "")  # "" = do not write PNG copies
+LOG_TO_MLFLOW = os.environ.get("CS_LAB_LOG_FIGURES", "1") != "0"
+
+# %%
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+import pandas as pd
+from IPython.display import Markdown, display
+from mlflow import MlflowClient
+
+from cs_lab.experiment.objective import direction
+from cs_lab.report import figures, tables, tuning
+from cs_lab.report.execute import default_tracking_uri
+from cs_lab.report.publish import FigurePublisher
+from cs_lab.report.runs import has_artifact, latest_runs, read_artifact
+
+pd.set_option("display.precision", 4)
+pd.set_option("display.max_columns", 50)
+client = MlflowClient(TRACKING_URI or default_tracking_uri())
+runs = latest_runs(client, EXPERIMENT)
+publish = FigurePublisher(client if LOG_TO_MLFLOW else None, runs.comparison_id, "report", FIGURES_DIR or None)
+OBJECTIVE, METRICS = runs.objective, runs.ci_metrics
+ALPHA = float(runs.spec.get("comparison", {}).get("alpha", 0.05))
+MAXIMIZE = direction(OBJECTIVE) == "maximize"
+info = runs.comparison.info
+display(Markdown(
+    f"**Experiment** `{runs.name}` on dataset `{runs.dataset}`; comparison run `{runs.comparison_id}` "
+    f"started {pd.Timestamp(info.start_time, unit='ms'):%Y-%m-%d %H:%M} UTC; git commit "
+    f"`{runs.comparison.data.tags.get('git_commit', '?')[:10]}`; objective **{OBJECTIVE}**; "
+    f"{len(runs.models)} models: {', '.join(runs.models)}."))
+
+# %% [markdown]
+# ## Leaderboard
+# Test-period value of each comparison metric with its bootstrap 95% confidence interval
+# (over test carts), best objective first.
+
+# %%
+board = tables.leaderboard(runs)
+display(tables.format_leaderboard(board, METRICS))
+publish(figures.leaderboard_ci(board, METRICS, title=f"{runs.name}: test metrics with bootstrap 95% CIs"),
+        "leaderboard_ci.png")
+
+# %% [markdown]
+# ## Significance matrix
+# Paired tests on the objective between every pair of models (same test carts): mean difference
+# row minus column, paired t-test p-values Holm-adjusted over all comparisons of the run.
+
+# %%
+comparison = read_artifact(client, runs.comparison_id, "comparison.csv")
+matrices = tables.pairwise(comparison, OBJECTIVE, list(runs.models))
+display(comparison[comparison["metric"] == OBJECTIVE].sort_values("p_holm")
+        [["model_a", "model_b", "diff", "ci_low", "ci_high", "p_holm", "significant"]].reset_index(drop=True))
+publish(figures.significance_heatmap(matrices, OBJECTIVE, ALPHA), "significance.png")
+
+# %% [markdown]
+# ## Metrics against K
+
+# %%
+long = tables.metrics_long(runs)
+publish(figures.metrics_vs_k(long, title=f"{runs.name}: test metrics against the number of offers K"),
+        "metrics_vs_k.png")
+
+# %% [markdown]
+# ## Per-segment results
+# The objective by customer type, cart size and first category of the cart (mean and bootstrap
+# 95% CI per segment; `carts` = test carts in the segment).
+
+# %%
+if has_artifact(client, runs.comparison_id, "segments.csv"):
+    display(tables.segment_table(read_artifact(client, runs.comparison_id, "segments.csv"), list(runs.models)))
+else:
+    display(Markdown("_No segments.csv in the comparison run._"))
+
+# %% [markdown]
+# ## Simulated A/B test
+# Lift of each treatment arm over the control arm, with the test configured in the spec
+# (relative lift in %, or the absolute difference where the control's mean is 0).
+
+# %%
+if runs.simulation is not None:
+    simulation = read_artifact(client, runs.simulation.info.run_id, "simulation.json")
+    lift = tables.lift_table(simulation)
+    display(read_artifact(client, runs.simulation.info.run_id, "arms.csv"))
+    display(lift)
+    sim_alpha = float(simulation.get("config", {}).get("alpha", ALPHA))
+else:
+    display(Markdown("_This experiment has no simulation run._"))
+    lift, sim_alpha = pd.DataFrame(), ALPHA
+publish(figures.lift_plot(lift, sim_alpha), "ab_lift.png")
+
+# %% [markdown]
+# ## Optuna studies
+# Validation objective per trial, and PED-ANOVA importances of the searched parameters
+# (recomputed from each model run's trials.csv with the spec's search space).
+
+# %%
+studies = tuning.studies(client, runs)
+publish(figures.optuna_history(studies, OBJECTIVE, MAXIMIZE), "optuna_history.png")
+
+# %%
+importances = {m: tuning.importances(t, runs.search_space(m), MAXIMIZE) for m, t in studies.items()}
+publish(figures.param_importances(importances, studies, tuning.MIN_TRIALS_FOR_IMPORTANCE),
+        "param_importances.png")
+
+# %% [markdown]
+# ## Accuracy against coverage and novelty
+# Coverage: share of the catalogue recommended to anybody in the top K. Novelty: mean
+# self-information (bits) of the recommended items; higher = less popular items.
+
+# %%
+trade = tables.tradeoff(long, OBJECTIVE)
+display(trade)
+publish(figures.tradeoff_scatter(trade, OBJECTIVE), "tradeoff.png")
+
+# %% [markdown]
+# ## Logged figures
+
+# %%
+display(Markdown("\n".join(f"- `{a}`" for a in publish.logged) or "_Figures were not logged (LOG_TO_MLFLOW off)._"))
