@@ -18,12 +18,13 @@ export CS_LAB_DATA_DIR CS_LAB_CACHE_DIR
 DATASETS ?= online_retail online_retail_ii groceries ta_feng complete_journey
 PYTEST_ARGS ?=
 
-.PHONY: setup test test-fast experiments data bench mlflow-ui clean help
+.PHONY: setup test test-fast experiments data bench notebooks mlflow-ui clean help
 
 help:
 	@echo "make experiments  install (first time) and run the default experiment suite"
 	@echo "make test         install (first time) and run unit + integration tests"
 	@echo "make bench        peer benchmarks (benchmarks/README.md)"
+	@echo "make notebooks    results + dataset report notebooks of the latest run of EXPERIMENT, HTML in reports/"
 	@echo "make mlflow-ui    serve the MLflow UI on http://127.0.0.1:5000"
 
 setup: $(VENV)/.installed
@@ -53,6 +54,14 @@ experiments: setup
 
 bench: setup
 	$(BIN)/python -m benchmarks $(BENCH)
+
+EXPERIMENT ?= complete_journey_basket_completion
+REPORTS ?= reports
+
+# The report notebooks (notebooks/*.ipynb) executed headless against the latest complete run of
+# EXPERIMENT in ./mlflow.db; HTML, executed notebooks and PNGs in $(REPORTS)/$(EXPERIMENT)/ (docs/reports.md).
+notebooks: setup
+	$(BIN)/cs-lab report $(EXPERIMENT) --out $(REPORTS)
 
 mlflow-ui: setup
 	$(BIN)/mlflow ui --host 127.0.0.1 --port 5000 --backend-store-uri sqlite:///mlflow.db
