@@ -66,8 +66,10 @@ def param_importances(study, title: str = ""):
     if len(done) < 3 or not done[0].params:
         return None
     try:
+        # PED-ANOVA looks for what makes the target low: negate maximised objectives
+        sign = -1.0 if study.directions[0].name == "MAXIMIZE" else 1.0
         imp = optuna.importance.get_param_importances(study, evaluator=PedAnovaImportanceEvaluator(),
-                                                      target=(lambda t: t.values[0]) if len(study.directions) > 1 else None)
+                                                      target=lambda t: sign * t.values[0])
     except (RuntimeError, ValueError, ZeroDivisionError):
         return None
     if not imp:

@@ -25,7 +25,7 @@ from cs_lab.experiment import plots
 from cs_lab.experiment.objective import Objective, direction, parse_metric
 from cs_lab.experiment.spec import ExperimentSpec, ModelSpec
 from cs_lab.experiment.study import best_params, done_trials, fail_stale_trials, open_study, storage_for
-from cs_lab.experiment.task import PreparedTask, prepare_task
+from cs_lab.experiment.task import PreparedTask, prepare_task, recommendations_frame, truth_frame
 from cs_lab.models import registry
 from cs_lab.models.base import Recommender
 from cs_lab.tracking.tracker import FINISHED, KILLED, FAILED, Tracker, log_dataframe, markdown_table
@@ -149,6 +149,9 @@ class ExperimentRunner:
         self._say("    test: " + "  ".join(f"{k}={v:.4f}" for k, v in self._headline(result).items())
                   + f"  (fit {fit_s:.1f}s{' cached' if cached else ''}, eval {time.perf_counter() - t0:.1f}s)")
         self._log_test(run, m.name, result)
+        ev = task.final.eval
+        log_dataframe(self.tracker, run, recommendations_frame(ids, ev.segments.index.to_numpy(), ev.eval_items),
+                      "recommendations.parquet")
         if opt.log_models:
             self._log_pyfunc(run, model)
         self._end(run)
@@ -203,7 +206,8 @@ class ExperimentRunner:
             if fig is not None:
                 self.tracker.log_figure(run, fig, path)
                 plots.close(fig)
-        trials = study.trials_dataframe(attrs=("number", "value", "values", "state", "params", "duration")) \
+        value_attr = "value" if len(study.directions) == 1 else "values"
+        trials = study.trials_dataframe(attrs=("number", value_attr, "state", "params", "duration")) \
             if study.trials else pd.DataFrame()
         if len(trials):
             trials = trials.astype({c: str for c in trials.columns if trials[c].dtype == object})
@@ -309,6 +313,7 @@ class ExperimentRunner:
         result.summary_run = run
         self.tracker.log_text(run, yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False), "spec.yaml")
         log_dataframe(self.tracker, run, board, "leaderboard.csv")
+        log_dataframe(self.tracker, run, truth_frame(result.task.final.eval), "truth.parquet")
         self.tracker.log_text(run, markdown_table(board), "leaderboard.md")
         if len(outcomes) >= 2:
             per_query = {n: o.result.per_query for n, o in outcomes.items()}

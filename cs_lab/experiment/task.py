@@ -144,3 +144,17 @@ def recommend_eval(model, ev: EvalSet, k: int) -> np.ndarray:
     """A model's top-k for an evaluation set, as indices into the evaluation item index."""
     ids, _ = model.recommend(ev.queries, k)
     return ids  # the training items come first in the evaluation index, so indices agree
+
+
+def recommendations_frame(ids: np.ndarray, query_ids: np.ndarray, items: np.ndarray) -> pd.DataFrame:
+    """Long table query_id, item_id, rank (1 = top) of an (n, K) id array; -1 padding dropped.
+    The format `cs-lab evaluate` reads."""
+    n, k = ids.shape
+    rows, cols = np.nonzero(ids >= 0)
+    return pd.DataFrame({"query_id": np.asarray(query_ids)[rows], "item_id": np.asarray(items)[ids[rows, cols]],
+                         "rank": cols + 1})
+
+
+def truth_frame(ev: EvalSet) -> pd.DataFrame:
+    """query_id, item_id of the hidden items (the TRUTH file of `cs-lab evaluate`)."""
+    return ev.holdout.truth[["query_id", "item_id"]].copy()

@@ -111,3 +111,32 @@ def test_simulation_section(spec_path, tmp_path):
     run_ = next(r for r in tr.runs.values() if r["name"] == "ab_simulation")
     assert {"simulation.json", "arms.csv", "lift.csv", "plots/lift_conversion.png"} <= set(run_["artifacts"])
     assert "control.conversion" in run_["metrics"]
+
+
+def test_logged_recommendations_evaluate_through_the_cli(spec_path, tmp_path, capsys):
+    """The recommendations file a run logs is what `cs-lab evaluate` reads, and gives the same numbers."""
+    import json
+
+    from cs_lab.cli import main
+    from cs_lab.experiment.task import recommendations_frame, truth_frame
+
+    res, _ = run(spec_path, tmp_path)
+    ev = res.task.final.eval
+    out = res.outcomes["item_knn"]
+    recs = recommendations_frame(out.ids, ev.segments.index.to_numpy(), ev.eval_items)
+    recs.to_parquet(tmp_path / "recs.parquet")
+    truth_frame(ev).to_csv(tmp_path / "truth.csv", index=False)
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "recs.parquet"), str(tmp_path / "truth.csv"), "--k", "5,10", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    for k in (5, 10):
+        for metric in ("ndcg", "precision", "recall", "hit_rate", "mrr"):
+            assert abs(got[str(k)][metric] - out.result.summary[metric][k]) < 1e-12, (metric, k)
+
+
+def test_multi_objective_tuning_reports_pareto_front(tmp_path, tmp_cache):
+    path = tiny_spec(tmp_path, trials=4, tuning={"trials": 4, "seed": 0, "objectives": ["ndcg@10", "revenue@10"]})
+    res, tr = run(path, tmp_path)
+    als = next(r for r in tr.runs.values() if r["name"] == "als")
+    assert {"pareto_front.csv", "plots/pareto_front.png"} <= set(als["artifacts"])
+    assert {"best_valid.ndcg@10", "best_valid.revenue@10"} <= {k.replace("_at_", "@") for k in als["metrics"]}
