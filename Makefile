@@ -64,7 +64,8 @@ notebooks: setup
 	$(BIN)/cs-lab report $(EXPERIMENT) --out $(REPORTS)
 
 mlflow-ui: setup
-	$(BIN)/mlflow ui --host 127.0.0.1 --port 5000 --backend-store-uri sqlite:///mlflow.db
+	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --host 127.0.0.1 --port 5000 \
+		--backend-store-uri sqlite:///mlflow.db
 
 clean:
 	rm -rf .cache .pytest_cache build *.egg-info
