@@ -13,19 +13,23 @@ def metrics_vs_k(summaries: dict[str, dict[str, dict[int, float]]], metrics=("nd
                  title: str = ""):
     """One panel per metric: value at each K, one line per model."""
     metrics = [m for m in metrics if any(m in s for s in summaries.values())]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics) + 1.6, 3.8), squeeze=False)
+    all_ks: set[int] = set()
     for ax, metric in zip(axes[0], metrics):
         for model, s in summaries.items():
             if metric in s:
                 ks = sorted(s[metric])
+                all_ks |= set(ks)
                 ax.plot(ks, [s[metric][k] for k in ks], marker="o", label=model)
+        ax.set_xticks(sorted(all_ks))
         ax.set_title(f"{metric}@K")
         ax.set_xlabel("K (offers shown)")
         ax.set_ylabel("revenue per cart (currency units)" if metric == "revenue" else f"mean {metric}")
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8, loc="best")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="center right", title="model")
     fig.suptitle(title or "Test metrics vs K")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1 - 1.5 / fig.get_figwidth(), 1))
     return fig
 
 
@@ -51,7 +55,7 @@ def optimisation_history(study, title: str = ""):
     ax.set_ylabel(f"validation {name}")
     ax.set_title(title or "Optimisation history")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     return fig
 
