@@ -1,0 +1,70 @@
+"""Every report figure: built from the tiny experiment, titled, axes labelled, renders to PNG."""
+
+import pandas as pd
+import pytest
+
+from cs_lab.experiment.objective import direction
+from cs_lab.report import figures, read_artifact, tables, tuning
+from cs_lab.report.publish import to_png
+
+
+def _check(fig):
+    assert fig.get_suptitle() or any(ax.get_title() for ax in fig.axes)
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>" and ax.has_data()]
+    assert all(ax.get_xlabel() for ax in panels)
+    assert not panels or any(ax.get_ylabel() for ax in panels)  # shared y axes: the first column
+    assert to_png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def built(client, runs):
+    long = tables.metrics_long(runs)
+    cmp = read_artifact(client, runs.comparison_id, "comparison.csv")
+    sim = read_artifact(client, runs.simulation.info.run_id, "simulation.json")
+    studies = tuning.studies(client, runs)
+    maximize = direction(runs.objective) == "maximize"
+    return {
+        "leaderboard": figures.leaderboard_ci(tables.leaderboard(runs), runs.ci_metrics),
+        "significance": figures.significance_heatmap(tables.pairwise(cmp, runs.objective, list(runs.models)),
+                                                     runs.objective),
+        "metrics_vs_k": figures.metrics_vs_k(long),
+        "lift": figures.lift_plot(tables.lift_table(sim)),
+        "history": figures.optuna_history(studies, runs.objective, maximize),
+        "importances": figures.param_importances({m: None for m in studies}, studies),
+        "tradeoff": figures.tradeoff_scatter(tables.tradeoff(long, runs.objective), runs.objective),
+    }
+
+
+@pytest.mark.parametrize("name", ["leaderboard", "significance", "metrics_vs_k", "lift", "history",
+                                  "importances", "tradeoff"])
+def test_figure(built, name):
+    _check(built[name])
+
+
+def test_leaderboard_draws_one_interval_per_model_and_metric(built, runs):
+    fig = built["leaderboard"]
+    panels = [ax for ax in fig.axes if ax.get_title() in runs.ci_metrics]
+    assert len(panels) == len(runs.ci_metrics)
+    assert all(len(ax.containers) == len(runs.models) for ax in panels)
+
+
+def test_significance_cells_carry_differences(built, runs):
+    ax = built["significance"].axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert len(texts) == len(runs.models) ** 2
+    assert sum(t.startswith(("+", "-")) and t != "-" for t in texts) == len(runs.models) * (len(runs.models) - 1)
+
+
+def test_units_in_axis_labels():
+    assert figures.metric_label("revenue@10") == "revenue@10 (currency units per cart)"
+    assert "bits" in figures.metric_label("novelty@10")
+    assert figures.metric_label("unknown@3") == "unknown@3"
+
+
+def test_empty_inputs_give_an_explaining_figure():
+    fig = figures.lift_plot(pd.DataFrame())
+    assert "no simulated A/B test" in fig.axes[0].texts[0].get_text()
+    fig = figures.optuna_history({}, "ndcg@10")
+    assert "no model was tuned" in fig.axes[0].texts[0].get_text()
+    fig = figures.param_importances({"als": pd.Series({"factors": 0.7, "reg": 0.3})})
+    assert fig.axes[0].get_xlabel().startswith("importance")

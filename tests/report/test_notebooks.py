@@ -1,0 +1,77 @@
+"""The report notebooks: stored paired and without outputs; executed headless (through
+`cs-lab report`) on the tiny experiment, every cell runs and every figure is shown and logged."""
+
+import json
+
+import jupytext
+import nbformat
+import pytest
+
+from cs_lab.cli import main
+from cs_lab.report.execute import NOTEBOOKS, inject_parameters, notebooks_dir
+from cs_lab.report.runs import artifact_paths
+
+RESULTS_FIGURES = ["leaderboard_ci.png", "significance.png", "metrics_vs_k.png", "ab_lift.png",
+                   "optuna_history.png", "param_importances.png", "tradeoff.png"]
+DATASET_FIGURES = ["basket_sizes.png", "item_popularity.png", "prices.png", "rules.png"]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_stored_paired_and_without_outputs(name):
+    ipynb = nbformat.read(notebooks_dir() / f"{name}.ipynb", as_version=4)
+    py = jupytext.read(notebooks_dir() / f"{name}.py")
+    assert ipynb.metadata["jupytext"]["formats"] == "ipynb,py:percent"
+    assert ipynb.metadata["kernelspec"]["name"] == "python3"
+    assert [(c.cell_type, c.source) for c in ipynb.cells] == [(c.cell_type, c.source) for c in py.cells], \
+        f"{name}.py and {name}.ipynb differ: run `jupytext --sync notebooks/{name}.py`"
+    for cell in ipynb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, "commit the notebook without outputs"
+    assert sum("parameters" in c.metadata.get("tags", []) for c in ipynb.cells) == 1
+
+
+def test_inject_parameters_goes_after_the_parameters_cell():
+    nb = nbformat.read(notebooks_dir() / "results_report.ipynb", as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    inject_parameters(nb, {"EXPERIMENT": "x", "LOG_TO_MLFLOW": False})
+    cell = nb.cells[at + 1]
+    assert cell.metadata["tags"] == ["injected-parameters"]
+    assert "EXPERIMENT = 'x'" in cell.source and "LOG_TO_MLFLOW = False" in cell.source
+
+
+def _images(nb) -> list[str]:
+    return [o.metadata.get("image/png", {}).get("alt") for c in nb.cells if c.cell_type == "code"
+            for o in c.outputs if "image/png" in o.get("data", {})]
+
+
+@pytest.mark.slow
+def test_cli_report_executes_both_notebooks(tiny_experiment, client, tmp_path, capsys):
+    out = tmp_path / "reports"
+    code = main(["report", str(tiny_experiment.spec_path), "--tracking-uri", tiny_experiment.tracking_uri,
+                 "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    folder = out / tiny_experiment.name
+    for name, expected in (("results_report", RESULTS_FIGURES), ("dataset_report", DATASET_FIGURES)):
+        html = folder / f"{name}.html"
+        assert str(html) in printed and html.stat().st_size > 10_000
+        nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+        code_cells = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(c.execution_count is not None for c in code_cells)
+        errors = [o for c in code_cells for o in c.outputs if o.output_type == "error"]
+        assert errors == [], json.dumps(errors, default=str)[:2000]
+        assert _images(nb) == expected
+        assert "<img" in html.read_text()
+        injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+        assert repr(tiny_experiment.dataset if name == "dataset_report" else tiny_experiment.name) in injected.source
+    logged = set(artifact_paths(client, _comparison_id(client, tiny_experiment.name), "report"))
+    assert {f"report/{f}" for f in RESULTS_FIGURES} <= logged
+    assert {f"report/dataset/{f}" for f in DATASET_FIGURES} <= logged
+    assert {p.name for p in (folder / "figures").glob("*.png")} == set(RESULTS_FIGURES)
+    assert {p.name for p in (folder / "figures" / "dataset").glob("*.png")} == set(DATASET_FIGURES)
+
+
+def _comparison_id(client, name):
+    from cs_lab.report import latest_runs
+
+    return latest_runs(client, name).comparison_id

@@ -1,0 +1,67 @@
+"""Report tables built from the tiny experiment's runs and artifacts."""
+
+import numpy as np
+import pandas as pd
+
+from cs_lab.report import read_artifact, tables
+
+
+def test_leaderboard_has_ci_bracketing_each_value(runs):
+    board = tables.leaderboard(runs)
+    assert list(board["model"]) == list(runs.models)
+    for m in runs.ci_metrics:
+        assert (board[f"{m} ci_low"] <= board[m] + 1e-12).all() and (board[m] <= board[f"{m} ci_high"] + 1e-12).all()
+    assert board.set_index("model").loc["als", "trials"] == 2
+    assert board.set_index("model").loc["als", "kind"] == "als"
+    text = tables.format_leaderboard(board, runs.ci_metrics)
+    cell = text.set_index("model").loc["als", "ndcg@10 (95% CI)"]
+    assert cell.count("[") == 1 and cell.startswith(f"{board.set_index('model').loc['als', 'ndcg@10']:.4f}")
+
+
+def test_leaderboard_matches_the_logged_leaderboard(client, runs):
+    logged = read_artifact(client, runs.comparison_id, "leaderboard.csv").set_index("model")
+    board = tables.leaderboard(runs).set_index("model")
+    np.testing.assert_allclose(board.loc[logged.index, "ndcg@10"], logged["ndcg@10"], rtol=1e-9)
+
+
+def test_pairwise_matrices_are_antisymmetric(client, runs):
+    cmp = read_artifact(client, runs.comparison_id, "comparison.csv")
+    models = list(runs.models)
+    mats = tables.pairwise(cmp, "ndcg@10", models)
+    diff, p = mats["diff"].to_numpy(), mats["p_holm"].to_numpy()
+    assert np.isnan(np.diag(diff)).all()
+    off = ~np.eye(len(models), dtype=bool)
+    np.testing.assert_allclose(diff[off], -diff.T[off])
+    np.testing.assert_allclose(p[off], p.T[off])
+    np.testing.assert_allclose(mats["ci_low"].to_numpy()[off], -mats["ci_high"].to_numpy().T[off])
+    row = cmp[(cmp["metric"] == "ndcg@10")].iloc[0]
+    assert mats["diff"].loc[row.model_a, row.model_b] == row["diff"]
+    assert mats["significant"].loc[row.model_a, row.model_b] == float(row["significant"])
+
+
+def test_metrics_long_and_tradeoff(runs):
+    long = tables.metrics_long(runs)
+    assert set(long.columns) == {"model", "metric", "k", "value"}
+    assert set(long.loc[long["metric"] == "ndcg", "k"]) == {5, 10}
+    assert not long["metric"].str.contains(r"\.").any()  # CI bounds excluded
+    trade = tables.tradeoff(long, "ndcg@10")
+    assert list(trade.columns) == ["model", "ndcg@10", "coverage@10", "novelty@10"]
+    assert set(trade["model"]) == set(runs.models)
+    assert trade["coverage@10"].between(0, 1).all()
+
+
+def test_segment_table(client, runs):
+    seg = read_artifact(client, runs.comparison_id, "segments.csv")
+    table = tables.segment_table(seg, list(runs.models))
+    assert table.columns[0] == "carts"
+    assert [c.split()[0] for c in table.columns[1:]] == list(runs.models)
+    assert set(table.index.get_level_values("segment_by")) == set(seg["segment_by"])
+    assert tables.segment_table(pd.DataFrame(), []).empty
+
+
+def test_lift_table(client, runs):
+    sim = read_artifact(client, runs.simulation.info.run_id, "simulation.json")
+    lift = tables.lift_table(sim)
+    assert {"arm", "metric", "rel_lift", "abs_lift", "p_holm"} <= set(lift.columns)
+    assert "control" not in set(lift["arm"]) and "conversion" in set(lift["metric"])
+    assert tables.lift_table({}).empty
