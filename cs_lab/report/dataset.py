@@ -44,8 +44,8 @@ def basket_size_figure(sizes: pd.Series | np.ndarray, dataset: str = "", cap_qua
     if len(s):
         ax.axvline(np.mean(s), color="black", ls="--", lw=1.2, label=f"mean {np.mean(s):.2f}")
         ax.axvline(np.median(s), color="tab:red", ls=":", lw=1.5, label=f"median {np.median(s):g}")
-    if cap <= 30:
-        ax.set_xticks(x, [str(i) for i in x[:-1]] + [f"{cap}+"])
+    ticks = list(x[:-1]) if cap <= 30 else [t for t in range(10, cap - 4, 10)] + [1]
+    ax.set_xticks(ticks + [cap], [str(t) for t in ticks] + [f"{cap}+"])
     ax.set_xlabel("basket size (distinct items per basket)")
     ax.set_ylabel("share of baskets (%)")
     ax.set_title(f"Basket-size distribution{f' of {dataset}' if dataset else ''} ({len(s):,} baskets)")

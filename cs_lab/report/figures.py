@@ -257,8 +257,9 @@ def param_importances(imps: dict[str, pd.Series | None], studies: dict[str, pd.D
                 _note(ax, "importances could not be computed\n(e.g. every trial scored the same)")
             continue
         s = s.iloc[::-1]
-        ax.barh(s.index.astype(str), s.to_numpy(), color="tab:green")
-        ax.set_xlim(0, 1)
+        bars = ax.barh(s.index.astype(str), s.to_numpy(), color="tab:green")
+        ax.bar_label(bars, fmt="%.2f", padding=3, fontsize=8)
+        ax.set_xlim(0, 1.1)
         ax.set_xlabel("importance (PED-ANOVA, share of total)")
         ax.grid(axis="x", alpha=0.3)
         if i % 3 == 0:
