@@ -42,12 +42,22 @@ def resolve_target(target: str) -> tuple[str, str]:
     return target, ""
 
 
+def check_experiment(experiment: str, uri: str) -> None:
+    """Fail before starting a kernel when the experiment has no complete run (ReportError)."""
+    from mlflow import MlflowClient
+
+    from cs_lab.report import latest_runs
+
+    latest_runs(MlflowClient(uri), experiment)
+
+
 def cmd_report(args) -> int:
     from cs_lab.report.execute import NOTEBOOKS, run_reports
     from cs_lab.tracking.tracker import default_tracking_uri
 
     experiment, dataset = resolve_target(args.target)
     uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+    check_experiment(experiment, uri)
     which = NOTEBOOKS if args.only is None else (f"{args.only}_report",)
     outputs = run_reports(experiment, uri, args.out, dataset=args.dataset or dataset, which=which,
                           log_to_mlflow=not args.no_log)

@@ -75,3 +75,31 @@ def _comparison_id(client, name):
     from cs_lab.report import latest_runs
 
     return latest_runs(client, name).comparison_id
+
+
+def test_cli_unknown_experiment_fails_fast(tiny_experiment, tmp_path, capsys):
+    code = main(["report", "no_such_experiment", "--tracking-uri", tiny_experiment.tracking_uri,
+                 "--out", str(tmp_path)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "no MLflow experiment named 'no_such_experiment'" in err and tiny_experiment.name in err
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_a_failing_cell_writes_the_partial_report_and_raises(tmp_path):
+    from cs_lab.report import ReportError
+    from cs_lab.report.execute import execute_notebook
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("X = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print(X)\nraise ValueError('boom')"),
+        nbformat.v4.new_code_cell("print('never')")])
+    source = tmp_path / "broken.ipynb"
+    nbformat.write(nb, source)
+    with pytest.raises(ReportError, match="boom.*partial report"):
+        execute_notebook(source, {"X": 2}, tmp_path / "out")
+    done = nbformat.read(tmp_path / "out" / "broken.ipynb", as_version=4)
+    assert "X = 2" in done.cells[1].source  # the injected parameters
+    assert done.cells[2].outputs[0].text == "2\n"
+    assert (tmp_path / "out" / "broken.html").is_file()
