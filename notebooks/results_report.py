@@ -53,7 +53,8 @@ runs = latest_runs(client, EXPERIMENT)
 publish = FigurePublisher(client if LOG_TO_MLFLOW else None, runs.comparison_id, "report", FIGURES_DIR or None)
 OBJECTIVE, METRICS = runs.objective, runs.ci_metrics
 ALPHA = float(runs.spec.get("comparison", {}).get("alpha", 0.05))
-MAXIMIZE = direction(OBJECTIVE) == "maximize"
+TUNED_ON = runs.tuning_objective  # what Optuna optimised (the objective unless tuning.objectives is set)
+MAXIMIZE = direction(TUNED_ON) == "maximize"
 info = runs.comparison.info
 display(Markdown(
     f"**Experiment** `{runs.name}` on dataset `{runs.dataset}`; comparison run `{runs.comparison_id}` "
@@ -127,7 +128,7 @@ publish(figures.lift_plot(lift, sim_alpha), "ab_lift.png")
 
 # %%
 studies = tuning.studies(client, runs)
-publish(figures.optuna_history(studies, OBJECTIVE, MAXIMIZE), "optuna_history.png")
+publish(figures.optuna_history(studies, TUNED_ON, MAXIMIZE), "optuna_history.png")
 
 # %%
 importances = {m: tuning.importances(t, runs.search_space(m), MAXIMIZE) for m, t in studies.items()}

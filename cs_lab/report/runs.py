@@ -59,6 +59,11 @@ class ExperimentRuns:
         return str(self.spec.get("metrics", {}).get("objective", "ndcg@10"))
 
     @property
+    def tuning_objective(self) -> str:
+        """The (first) objective Optuna optimised: tuning.objectives[0], else the objective."""
+        return str((self.spec.get("tuning", {}).get("objectives") or [self.objective])[0])
+
+    @property
     def ci_metrics(self) -> list[str]:
         """Metrics with bootstrap CIs and pairwise tests (the spec's comparison.metrics)."""
         return list(self.spec.get("comparison", {}).get("metrics", [self.objective]))

@@ -22,7 +22,8 @@ def trials_frame(trials: pd.DataFrame, objective: str) -> pd.DataFrame:
     """trials.csv -> columns number, state (COMPLETE, PRUNED, FAIL, ...), value (the objective;
     for a pruned trial its last intermediate value, NaN when none) and one column per searched
     parameter (``params_`` prefix dropped)."""
-    for col in (f"values_{objective}", f"value_{objective}", "value", "values_0"):
+    fallback = [c for c in trials.columns if c.startswith(("values_", "value_"))]
+    for col in (f"values_{objective}", f"value_{objective}", "value", "values_0", *fallback[:1]):
         if col in trials.columns:
             value = pd.to_numeric(trials[col], errors="coerce")
             break
@@ -41,7 +42,7 @@ def studies(client, runs: ExperimentRuns) -> dict[str, pd.DataFrame]:
     out = {}
     for model, run in runs.models.items():
         if has_artifact(client, run.info.run_id, "trials.csv"):
-            out[model] = trials_frame(read_artifact(client, run.info.run_id, "trials.csv"), runs.objective)
+            out[model] = trials_frame(read_artifact(client, run.info.run_id, "trials.csv"), runs.tuning_objective)
     return out
 
 

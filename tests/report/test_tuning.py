@@ -50,3 +50,13 @@ def test_importances_need_parameters_and_trials():
     frame = tuning.trials_frame(_trials(), "ndcg@10")
     assert tuning.importances(frame, {}) is None
     assert tuning.importances(frame.head(2), SEARCH) is None
+
+
+def test_trials_frame_of_a_multi_objective_study():
+    raw = _trials().rename(columns={"value_ndcg@10": "values_ndcg@10"}).assign(**{"values_coverage@10": 0.5})
+    assert tuning.trials_frame(raw, "ndcg@10")["value"].equals(raw["values_ndcg@10"].rename("value"))
+    assert tuning.trials_frame(raw, "recall@10")["value"].notna().all()  # first objective column
+
+
+def test_tuning_objective(runs):
+    assert runs.tuning_objective == runs.objective  # the tiny spec sets no tuning.objectives
