@@ -55,6 +55,7 @@ def cmd_report(args) -> int:
     from cs_lab.report.execute import NOTEBOOKS, run_reports
     from cs_lab.tracking.tracker import default_tracking_uri
 
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # also for the kernels
     experiment, dataset = resolve_target(args.target)
     uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
     check_experiment(experiment, uri)
