@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -72,8 +74,10 @@ def param_importances(study, title: str = ""):
     try:
         # PED-ANOVA looks for what makes the target low: negate maximised objectives
         sign = -1.0 if study.directions[0].name == "MAXIMIZE" else 1.0
-        imp = optuna.importance.get_param_importances(study, evaluator=PedAnovaImportanceEvaluator(),
-                                                      target=lambda t: sign * t.values[0])
+        with warnings.catch_warnings():  # it warns on every custom target; ours is the negation
+            warnings.simplefilter("ignore", UserWarning)
+            imp = optuna.importance.get_param_importances(study, evaluator=PedAnovaImportanceEvaluator(),
+                                                          target=lambda t: sign * t.values[0])
     except (RuntimeError, ValueError, ZeroDivisionError):
         return None
     if not imp:
