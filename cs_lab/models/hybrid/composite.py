@@ -55,8 +55,12 @@ def check_names(names: list[str], field: str) -> None:
 class Composite(Recommender):
     """Base for models that own named sub-models. Subclasses define ``_sub_configs()``."""
 
-    def _sub_configs(self) -> dict[str, dict[str, Any]]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def _sub_configs(self) -> dict[str, dict[str, Any]]:
+        """Named sub-model configs; by default the config's ``models`` mapping."""
+        return dict(self.config.models)
+
+    def _fit(self, train: Interactions) -> None:
+        self._fit_subs(train)
 
     def _build_subs(self) -> dict[str, Recommender]:
         from cs_lab.models import registry

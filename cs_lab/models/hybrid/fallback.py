@@ -7,7 +7,6 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import ValidationInfo, field_validator
 
-from cs_lab.data.interactions import Interactions
 from cs_lab.data.queries import Queries
 from cs_lab.models.config import ModelConfig
 from cs_lab.models.hybrid.composite import Composite, as_named, normalise_sub_config
@@ -48,12 +47,6 @@ class Fallback(Composite):
     """
 
     config_class = FallbackConfig
-
-    def _sub_configs(self) -> dict[str, dict[str, Any]]:
-        return dict(self.config.models)
-
-    def _fit(self, train: Interactions) -> None:
-        self._fit_subs(train)
 
     def _score(self, queries: Queries) -> np.ndarray:
         names = list(self.config.models)
