@@ -42,6 +42,7 @@ class RunOptions:
     storage: str | None = None         # shared Optuna storage URL
     progress: bool = True
     log_models: bool = True            # log a pyfunc model per model kind
+    sampler_seed_offset: int = 0       # tuning workers sharing a study draw different proposals
 
 
 @dataclass
@@ -84,6 +85,7 @@ class ExperimentRunner:
     def __init__(self, spec: ExperimentSpec, tracker: Tracker, options: RunOptions) -> None:
         self.spec, self.tracker, self.opt = spec, tracker, options
         self._open_runs: list[str] = []
+        self.trials_run: dict[str, list[int]] = {}   # model -> trial numbers this process ran
 
     # -- public -------------------------------------------------------------
     def run(self) -> ExperimentResult:
@@ -119,6 +121,42 @@ class ExperimentRunner:
             self._open_runs.clear()
             raise
         return result
+
+    def tune(self, models: list[str] | None = None) -> dict[str, list[int]]:
+        """Only the tuning stage, for every tunable model (or those named). Several processes
+        started on the same spec with a shared ``storage`` join the same studies."""
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        spec = self.spec
+        self.opt.run_dir.mkdir(parents=True, exist_ok=True)
+        task = prepare_task(spec)
+        self.base_tags = {**task.tags(), "git_commit": git_commit(), "spec_hash": spec.spec_hash,
+                          "spec_name": spec.name}
+        chosen = [m for m in spec.models if models is None or m.name in models]
+        unknown = set(models or ()) - {m.name for m in spec.models}
+        if unknown:
+            from cs_lab.errors import ConfigError
+            raise ConfigError(f"--model {sorted(unknown)}: not models of {spec.name} ({[m.name for m in spec.models]})")
+        try:
+            for m in chosen:
+                space = spec.search_space(m)
+                if not len(space):
+                    continue
+                trials = self.opt.trials if self.opt.trials is not None else (
+                    m.trials if m.trials is not None else spec.tuning.trials)
+                base = registry.build(m.config, where=f"models[{m.name}].config").get_params()
+                run = self._start(f"{m.name} (tuning worker)", tags={"model": base["model"], "model_name": m.name,
+                                                                      "kind": "tuning_worker"})
+                self._say(f"[{spec.name}] tuning {m.name}")
+                self._tune(m, base, space, trials, task, run)
+                self._end(run)
+        except KeyboardInterrupt:
+            for r in reversed(self._open_runs):
+                self.tracker.end_run(r, KILLED)
+            self._open_runs.clear()
+            raise
+        return self.trials_run
 
     # -- one model ----------------------------------------------------------
     def _start(self, name: str, parent: str | None = None, tags: dict | None = None) -> str:
@@ -174,11 +212,15 @@ class ExperimentRunner:
                      "objectives": objectives, "validation": task.inner.fingerprint,
                      "holdout": task.tuning.eval.holdout.fingerprint})
         study = open_study(f"{spec.name}.{m.name}.{key}", storage_for(opt.run_dir, opt.storage or spec.tuning.storage),
-                           [direction(o) for o in objectives], spec.tuning.seed, spec.tuning.pruning)
+                           [direction(o) for o in objectives], spec.tuning.seed + opt.sampler_seed_offset,
+                           spec.tuning.pruning)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             study.set_metric_names(objectives)
-        stale = fail_stale_trials(study) if opt.resume else 0
+        # a trial left RUNNING in the run folder's own journal was killed with its process; in a
+        # shared storage it may belong to a live worker, so it is left alone there
+        shared = (opt.storage or spec.tuning.storage) is not None
+        stale = fail_stale_trials(study) if opt.resume and not shared else 0
         before = done_trials(study)
         remaining = max(0, trials - before)
         self._say(f"    tuning: {before} trial(s) already done{f', {stale} stale marked failed' if stale else ''}, "
@@ -186,7 +228,12 @@ class ExperimentRunner:
         if remaining:
             objective = Objective(base, space, task.tuning, objectives, spec.metrics.ks, self.tracker, run,
                                   prune=spec.tuning.pruning)
+            # several workers may share the study (--storage): stop when it holds `trials` finished trials
+            stop = optuna.study.MaxTrialsCallback(trials, states=(optuna.trial.TrialState.COMPLETE,
+                                                                  optuna.trial.TrialState.PRUNED))
+            ran = self.trials_run.setdefault(m.name, [])
             study.optimize(objective, n_trials=remaining, timeout=spec.tuning.timeout_s,
+                           callbacks=[stop, lambda st, t: ran.append(t.number)],
                            show_progress_bar=self.opt.progress and sys.stderr.isatty(), gc_after_trial=True)
         params = {**base, **best_params(study)}
         self.tracker.log_metrics(run, {f"best_valid.{o}": v for o, v in zip(
