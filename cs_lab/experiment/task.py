@@ -69,9 +69,7 @@ def prepare_task(spec: ExperimentSpec, dataset: Dataset | None = None) -> Prepar
     ds = dataset or load_dataset(spec.dataset, progress=False)
     split = _split(ds.lines, spec, spec.split.test_fraction, spec.split.cutoff)
     inner = _split(split.train, spec, spec.validation.test_fraction, None)
-    t = spec.task
-    if t.mode != "item_to_item" and ds.lines[S.CUSTOMER].isna().all():
-        pass  # anonymous data: personal models simply have no candidates
+    t = spec.task  # (anonymous data is fine: personal models then simply have no candidates)
     valid_h = basket_completion(inner.test, mode=t.mode, fraction=t.fraction, min_items=t.min_items,
                                 seed=t.seed, max_queries=t.max_validation_queries)
     test_h = basket_completion(split.test, mode=t.mode, fraction=t.fraction, min_items=t.min_items,
@@ -138,12 +136,6 @@ def _segments(h: BasketCompletion, queries: Queries, train: Interactions) -> pd.
         first_cat[c >= 0] = names[c[c >= 0]]
     return pd.DataFrame({"customer": status, "cart_size": bucket, "first_category": first_cat},
                         index=pd.Index(q["query_id"].to_numpy(), name="query"))
-
-
-def recommend_eval(model, ev: EvalSet, k: int) -> np.ndarray:
-    """A model's top-k for an evaluation set, as indices into the evaluation item index."""
-    ids, _ = model.recommend(ev.queries, k)
-    return ids  # the training items come first in the evaluation index, so indices agree
 
 
 def recommendations_frame(ids: np.ndarray, query_ids: np.ndarray, items: np.ndarray) -> pd.DataFrame:
