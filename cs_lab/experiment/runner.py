@@ -4,6 +4,7 @@ it creates, Optuna's logging, signal handling."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -89,6 +90,43 @@ class ExperimentRunner:
 
     # -- public -------------------------------------------------------------
     def run(self) -> ExperimentResult:
+        spec = self.spec
+        task = self._prepare()
+        result = ExperimentResult(spec, task)
+        with self._closing_runs():
+            for i, m in enumerate(spec.models, 1):
+                self._say(f"[{spec.name}] model {i}/{len(spec.models)}: {m.name}")
+                result.outcomes[m.name] = self._run_model(m, task)
+            self._summarise(result)
+            if spec.simulation is not None:
+                self._simulate(result)
+        return result
+
+    def tune(self, models: list[str] | None = None) -> dict[str, list[int]]:
+        """Only the tuning stage, for every tunable model (or those named). Several processes
+        started on the same spec with a shared ``storage`` join the same studies."""
+        spec = self.spec
+        unknown = set(models or ()) - {m.name for m in spec.models}
+        if unknown:
+            from cs_lab.errors import ConfigError
+            raise ConfigError(f"--model {sorted(unknown)}: not models of {spec.name} ({[m.name for m in spec.models]})")
+        task = self._prepare()
+        with self._closing_runs():
+            for m in spec.models:
+                space = spec.search_space(m)
+                if (models is not None and m.name not in models) or not len(space):
+                    continue
+                base = registry.build(m.config, where=f"models[{m.name}].config").get_params()
+                run = self._start(f"{m.name} (tuning worker)", tags={"model": base["model"], "model_name": m.name,
+                                                                      "kind": "tuning_worker"})
+                self._say(f"[{spec.name}] tuning {m.name}")
+                self._tune(m, base, space, self._budget(m), task, run)
+                self._end(run)
+        return self.trials_run
+
+    # -- shared plumbing --------------------------------------------------------
+    def _prepare(self) -> PreparedTask:
+        """Quiet Optuna, make the run folder, prepare data/splits/holdouts, set the run tags."""
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -100,63 +138,27 @@ class ExperimentRunner:
         self._say(f"[{spec.name}] {task.final.train.n_baskets:,} training baskets, "
                   f"{len(task.final.eval):,} test carts, {len(task.tuning.eval):,} validation carts "
                   f"({time.perf_counter() - t0:.1f}s)")
-        result = ExperimentResult(spec, task)
         self.base_tags = {**task.tags(), "git_commit": git_commit(), "spec_hash": spec.spec_hash,
                           "spec_name": spec.name}
-        try:
-            for i, m in enumerate(spec.models, 1):
-                self._say(f"[{spec.name}] model {i}/{len(spec.models)}: {m.name}")
-                result.outcomes[m.name] = self._run_model(m, task)
-            self._summarise(result)
-            if spec.simulation is not None:
-                self._simulate(result)
-        except KeyboardInterrupt:
-            for run in reversed(self._open_runs):
-                self.tracker.end_run(run, KILLED)
-            self._open_runs.clear()
-            raise
-        except BaseException:
-            for run in reversed(self._open_runs):
-                self.tracker.end_run(run, FAILED)
-            self._open_runs.clear()
-            raise
-        return result
+        return task
 
-    def tune(self, models: list[str] | None = None) -> dict[str, list[int]]:
-        """Only the tuning stage, for every tunable model (or those named). Several processes
-        started on the same spec with a shared ``storage`` join the same studies."""
-        import optuna
-
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        spec = self.spec
-        self.opt.run_dir.mkdir(parents=True, exist_ok=True)
-        task = prepare_task(spec)
-        self.base_tags = {**task.tags(), "git_commit": git_commit(), "spec_hash": spec.spec_hash,
-                          "spec_name": spec.name}
-        chosen = [m for m in spec.models if models is None or m.name in models]
-        unknown = set(models or ()) - {m.name for m in spec.models}
-        if unknown:
-            from cs_lab.errors import ConfigError
-            raise ConfigError(f"--model {sorted(unknown)}: not models of {spec.name} ({[m.name for m in spec.models]})")
+    @contextlib.contextmanager
+    def _closing_runs(self):
+        """Runs still open when work stops are ended KILLED (Ctrl-C) or FAILED, never left RUNNING."""
         try:
-            for m in chosen:
-                space = spec.search_space(m)
-                if not len(space):
-                    continue
-                trials = self.opt.trials if self.opt.trials is not None else (
-                    m.trials if m.trials is not None else spec.tuning.trials)
-                base = registry.build(m.config, where=f"models[{m.name}].config").get_params()
-                run = self._start(f"{m.name} (tuning worker)", tags={"model": base["model"], "model_name": m.name,
-                                                                      "kind": "tuning_worker"})
-                self._say(f"[{spec.name}] tuning {m.name}")
-                self._tune(m, base, space, trials, task, run)
-                self._end(run)
-        except KeyboardInterrupt:
-            for r in reversed(self._open_runs):
-                self.tracker.end_run(r, KILLED)
+            yield
+        except BaseException as exc:
+            status = KILLED if isinstance(exc, KeyboardInterrupt) else FAILED
+            for run in reversed(self._open_runs):
+                self.tracker.end_run(run, status)
             self._open_runs.clear()
             raise
-        return self.trials_run
+
+    def _budget(self, m: ModelSpec) -> int:
+        """Trials for a model: --trials, else the model's own budget, else the spec's."""
+        if self.opt.trials is not None:
+            return self.opt.trials
+        return m.trials if m.trials is not None else self.spec.tuning.trials
 
     # -- one model ----------------------------------------------------------
     def _start(self, name: str, parent: str | None = None, tags: dict | None = None) -> str:
@@ -172,8 +174,7 @@ class ExperimentRunner:
         spec, opt = self.spec, self.opt
         base = registry.build(m.config, where=f"models[{m.name}].config").get_params()
         space = spec.search_space(m)
-        trials = opt.trials if opt.trials is not None else (m.trials if m.trials is not None else spec.tuning.trials)
-        trials = trials if len(space) else 0
+        trials = self._budget(m) if len(space) else 0
         run = self._start(m.name, tags={"model": base["model"], "model_name": m.name})
         self.tracker.log_params(run, {**{f"base.{k}": v for k, v in base.items()}, "tuning.trials": trials,
                                       "tuning.objectives": ",".join(self._objectives())})
