@@ -1,10 +1,13 @@
-"""`cs-lab data list | prepare NAME | stats NAME [--json]`."""
+"""`cs-lab data list | prepare NAME | stats NAME [--json] | scale NAME --lines 30M --seed 0 --out PATH`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from cs_lab.data import cache
 from cs_lab.data.loaders import LOADERS
@@ -24,6 +27,52 @@ def register(sub: argparse._SubParsersAction) -> None:
     st.add_argument("name", help="dataset name or a column-mapping YAML")
     st.add_argument("--json", action="store_true", help="print one JSON object")
     st.set_defaults(func=cmd_stats)
+    sc = dsub.add_parser("scale", help="resample households of a prepared dataset into a Parquet file of N lines",
+                         description="Resample households (fresh ids, dates shifted by whole weeks) of a "
+                                     "prepared dataset up to --lines purchase lines, streamed into one Parquet "
+                                     "file plus a JSON sidecar <out>.json. See docs/data.md.")
+    sc.add_argument("name", help=f"dataset name ({', '.join(LOADERS)}) or a column-mapping YAML")
+    sc.add_argument("--lines", type=parse_count, required=True,
+                    help="target number of lines: an integer or with a K/M/G suffix (30M, 1.5M); the output "
+                         "has at least this many, less than one household more")
+    sc.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
+    sc.add_argument("--out", type=Path, required=True, help="output Parquet file (replaced if it exists)")
+    sc.add_argument("--max-shift-weeks", type=_non_negative_int, default=26,
+                    help="each household copy is shifted by a whole number of weeks in [-W, W] (default 26)")
+    sc.add_argument("--chunk-lines", type=parse_count, default=2_000_000,
+                    help="lines generated and written per step; bounds memory (default 2M)")
+    sc.set_defaults(func=cmd_scale)
+
+
+_SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9}
+_COUNT = re.compile(r"(\d[\d_]*(?:\.\d+)?)([KMG]?)")
+
+
+def parse_count(text: str) -> int:
+    """A positive count: '30000000', '30_000_000', '30M', '1.5M', '500k', '2G' (K/M/G = 10^3/6/9)."""
+    m = _COUNT.fullmatch(text.strip().upper())
+    if m is None:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, optionally with a K/M/G suffix "
+                                         f"(e.g. 30M, 1.5M, 500K), got {text!r}")
+    try:
+        value = Decimal(m.group(1).replace("_", "")) * _SUFFIX[m.group(2)]
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value != value.to_integral_value():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of lines ({value})")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return int(value)
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return value
 
 
 def _load(name: str, **kw):
@@ -63,4 +112,23 @@ def cmd_stats(args) -> int:
 
     st = dataset_stats(_load(args.name))
     print(json.dumps(st, indent=None if args.json else 2) if args.json else format_stats(st))
+    return 0
+
+
+def cmd_scale(args) -> int:
+    import sys
+
+    from cs_lab.data.scale import write_scaled
+
+    t0 = time.perf_counter()
+    ds = _load(args.name)
+    source = {"dataset": ds.name, "cache_key": cache.cache_key(ds.name, ds.source_sha256, ds.cleaning_version)}
+    lines = ds.lines
+    del ds  # keep only the lines in memory
+    rep = write_scaled(lines, args.lines, args.out, args.seed, max_shift_weeks=args.max_shift_weeks,
+                       chunk_lines=args.chunk_lines, source=source, progress=sys.stderr.isatty())
+    print(f"{source['dataset']} -> {args.out}: {rep.n_lines:,} lines, {rep.n_customers:,} households, "
+          f"{rep.n_baskets:,} baskets, {rep.n_items:,} items, {rep.time_min} .. {rep.time_max}")
+    print(f"{rep.bytes / 1e6:,.1f} MB in {time.perf_counter() - t0:.1f}s "
+          f"(scaling {rep.seconds:.1f}s); sidecar {args.out}.json")
     return 0
