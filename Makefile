@@ -18,7 +18,7 @@ export CS_LAB_DATA_DIR CS_LAB_CACHE_DIR
 DATASETS ?= online_retail online_retail_ii groceries ta_feng complete_journey
 PYTEST_ARGS ?=
 
-.PHONY: setup test test-fast experiments data bench notebooks mlflow-ui clean help
+.PHONY: setup setup-spark test test-fast experiments data bench notebooks mlflow-ui clean help
 
 help:
 	@echo "make experiments  install (first time) and run the default experiment suite"
@@ -35,7 +35,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-test: setup
+# the tests also cover the Spark engine: its optional extra is installed on first `make test`
+setup-spark: $(VENV)/.installed-spark
+
+$(VENV)/.installed-spark: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	@touch $@
+
+test: setup setup-spark
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: setup

@@ -50,5 +50,5 @@ def validate_config(cls: type[ModelConfig], data: dict[str, Any], where: str = "
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{where}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{'.'.join([where, *(str(p) for p in e['loc'])])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(problems) from None

@@ -12,9 +12,13 @@ from cs_lab.data.interactions import Interactions
 from cs_lab.models.implicit_cf.factors import FactorConfig, ImplicitFactorRecommender
 from cs_lab.models.implicit_cf.matrices import Confidence, als_fold_in, training_matrix, transform_values
 from cs_lab.models.registry import register
+from cs_lab.spark.settings import EngineFields
 
 
-class ALSConfig(FactorConfig):
+class ALSConfig(EngineFields, FactorConfig):
+    """engine "local" fits with implicit; "spark" with Spark ML's ALS (cs_lab/spark/als.py: its
+    objective differs from implicit's; carts are folded in under Spark's objective)."""
+
     model: Literal["als"] = "als"
     alpha: float = Field(1.0, gt=0.0, description="confidence = alpha * value (implicit's convention)")
     confidence: Confidence = "linear"
@@ -40,6 +44,21 @@ class ALS(ImplicitFactorRecommender):
             use_native=True, use_cg=c.use_cg, iterations=c.iterations, calculate_training_loss=False,
             num_threads=c.num_threads, random_state=c.seed)
 
+    def _fit(self, train: Interactions) -> None:
+        if self.config.engine != "spark":
+            self.spark_reg_param_ = None
+            super()._fit(train)
+            return
+        from cs_lab.spark.als import als_from_lines
+
+        self._set_common(train, self._matrix(train))
+        fitted = als_from_lines(train, self.config)
+        self.spark_reg_param_ = fitted.reg_param
+        users = fitted.user_factors if self.config.train_on == "customers" else None
+        self._set_factors(fitted.item_factors, None, users, train)
+        if self._hooked:  # Spark trains all iterations in one call: one report at the end
+            self._report_iteration(self.config.iterations - 1)
+
     def _matrix(self, train: Interactions) -> sp.csr_matrix:
         return training_matrix(train, self.config.train_on, self.config.confidence)
 
@@ -58,12 +77,36 @@ class ALS(ImplicitFactorRecommender):
             self._yty = y.T @ y
         return self._yty
 
+    def _spark_fold_in(self, values: sp.csr_matrix) -> np.ndarray:
+        from cs_lab.spark.als import fold_in
+
+        return fold_in(values, self.item_factors_, self.spark_reg_param_, self.config.alpha, self.yty)
+
     def _fold_in_carts(self, carts: sp.csr_matrix) -> np.ndarray:
+        if self.config.engine == "spark":
+            v = sp.csr_matrix(carts, dtype=np.float64, copy=True)
+            v.data[:] = transform_values(np.ones(1), self.config.confidence)[0]
+            return self._spark_fold_in(v)
         conf = sp.csr_matrix(carts, dtype=np.float64, copy=True)
         conf.data[:] = self.config.alpha * transform_values(np.ones(1), self.config.confidence)[0]
         return als_fold_in(conf, self.item_factors_, self.config.regularization, self.yty)
 
     def _fold_in_history(self, customer_items: sp.csr_matrix) -> np.ndarray:
+        if self.config.engine == "spark":
+            v = sp.csr_matrix(customer_items, dtype=np.float64, copy=True)
+            v.data = transform_values(v.data, self.config.confidence).astype(np.float64)
+            return self._spark_fold_in(v)
         conf = sp.csr_matrix(customer_items, dtype=np.float64, copy=True)
         conf.data = self.config.alpha * transform_values(conf.data, self.config.confidence).astype(np.float64)
         return als_fold_in(conf, self.item_factors_, self.config.regularization, self.yty)
+
+    # Spark's penalty scale is part of the fitted state (it depends on the training data)
+    def _state(self):
+        state = super()._state()
+        if self.config.engine == "spark":
+            state["spark_reg_param"] = np.asarray(self.spark_reg_param_, dtype=np.float64)
+        return state
+
+    def _set_state(self, arrays) -> None:
+        super()._set_state(arrays)
+        self.spark_reg_param_ = float(arrays["spark_reg_param"]) if "spark_reg_param" in arrays else None

@@ -64,7 +64,7 @@ def row_mean(m: sp.csr_matrix, factors: np.ndarray) -> np.ndarray:
     return out
 
 
-def als_fold_in(confidences: sp.csr_matrix, item_factors: np.ndarray, regularization: float,
+def als_fold_in(confidences: sp.csr_matrix, item_factors: np.ndarray, regularization: float | np.ndarray,
                 yty: np.ndarray | None = None, max_block_bytes: int = 1 << 26) -> np.ndarray:
     """Exact ALS user vectors for rows of confidences, given fixed item factors Y.
 
@@ -74,13 +74,23 @@ def als_fold_in(confidences: sp.csr_matrix, item_factors: np.ndarray, regulariza
     rows are sorted by length and taken in blocks; each block's item factors are padded to the
     block's longest row, so Yt (C_u - I) Y is one batched matmul, then one batched solve.
     Rows without entries give zero vectors. Returns (n, F) float64.
+
+    ``regularization`` is one penalty for every row, or an (n,) array of per-row penalties (Spark's
+    ALS scales the penalty by the row's number of items; cs_lab.spark.als).
     """
     c = sp.csr_matrix(confidences, dtype=np.float64)
     y = np.asarray(item_factors, dtype=np.float64)
     n, f = c.shape[0], y.shape[1]
     if yty is None:
         yty = y.T @ y
-    base = yty + regularization * np.eye(f)
+    row_reg = None
+    if np.ndim(regularization) == 0:
+        base = yty + float(regularization) * np.eye(f)
+    else:
+        row_reg = np.asarray(regularization, dtype=np.float64)
+        if row_reg.shape != (n,):
+            raise ValueError(f"regularization has shape {row_reg.shape}, expected ({n},) or a scalar")
+        base = yty
     b = np.asarray(sp.csr_matrix((np.maximum(c.data, 0.0), c.indices, c.indptr), shape=c.shape) @ y)
     out = np.zeros((n, f))
     counts = np.diff(c.indptr)
@@ -88,11 +98,11 @@ def als_fold_in(confidences: sp.csr_matrix, item_factors: np.ndarray, regulariza
     rows = rows[np.argsort(counts[rows], kind="stable")]
     sorted_counts = counts[rows].astype(np.int64)
     with _one_blas_thread():
-        _solve_blocks(c, y, base, b, rows, sorted_counts, out, max_block_bytes)
+        _solve_blocks(c, y, base, b, rows, sorted_counts, out, max_block_bytes, row_reg)
     return out
 
 
-def _solve_blocks(c, y, base, b, rows, sorted_counts, out, max_block_bytes) -> None:
+def _solve_blocks(c, y, base, b, rows, sorted_counts, out, max_block_bytes, row_reg=None) -> None:
     f = y.shape[1]
     start = 0
     while start < len(rows):
@@ -105,6 +115,8 @@ def _solve_blocks(c, y, base, b, rows, sorted_counts, out, max_block_bytes) -> N
         longest = int(sorted_counts[stop - 1])
         g, w = _padded(c, r, y, longest)                            # (m, L, F), (m, L)
         a = np.matmul(np.swapaxes(g * (np.abs(w) - 1.0)[:, :, None], 1, 2), g) + base
+        if row_reg is not None:
+            a[:, np.arange(f), np.arange(f)] += row_reg[r][:, None]
         out[r] = np.linalg.solve(a, b[r][:, :, None])[:, :, 0]
         start = stop
 

@@ -32,11 +32,12 @@ from cs_lab.models.config import ModelConfig
 from cs_lab.models.registry import register
 from cs_lab.models.rules.mining import fpgrowth
 from cs_lab.models.rules.rules import association_rules
+from cs_lab.spark.settings import EngineFields
 
 Aggregate = Literal["max_confidence", "max_lift", "weighted_sum", "sum_confidence"]
 
 
-class RulesConfig(ModelConfig):
+class RulesConfig(EngineFields, ModelConfig):
     """Config of the association-rules recommender.
 
     min_support     itemsets held by at least this share of training baskets, in (0, 1]
@@ -50,6 +51,8 @@ class RulesConfig(ModelConfig):
                     sum_confidence  the sum of confidences
     fallback        "none": items no rule recommends are not candidates (lists may be short,
                     padded with -1); "popularity": they follow, ranked by training support
+    engine          "local" (numba FP-Growth in this process) or "spark" (Spark ML's FP-Growth;
+                    the same itemsets, see cs_lab/spark/fpgrowth.py); ``spark:`` its settings
     """
 
     model: Literal["rules"] = "rules"
@@ -70,7 +73,7 @@ class RulesRecommender(Recommender):
 
     def _fit(self, train: Interactions) -> None:
         cfg = self.config
-        sets = fpgrowth(train.basket_items, cfg.min_support, cfg.max_len)
+        sets = self._mine(train)
         rules = association_rules(sets, cfg.min_confidence, "single")
         lift = rules.lift
         keep = lift >= cfg.min_lift
@@ -89,6 +92,15 @@ class RulesRecommender(Recommender):
         self.rule_support_ = rules.support[keep][order]
         self.item_support_ = train.item_popularity().astype(np.float64) / max(train.n_baskets, 1)
         self.n_itemsets_ = len(sets)
+
+    def _mine(self, train: Interactions):
+        cfg = self.config
+        if cfg.engine == "spark":
+            from cs_lab.spark.fpgrowth import itemsets_from_lines
+
+            return itemsets_from_lines(train.lines, train.items, cfg.min_support, cfg.max_len,
+                                       cfg.spark_settings())
+        return fpgrowth(train.basket_items, cfg.min_support, cfg.max_len)
 
     @property
     def n_rules(self) -> int:
