@@ -35,10 +35,11 @@ class SparkFactors:
     user_factors: np.ndarray   # (n_users, F) float32, zero rows for users Spark never saw
     item_factors: np.ndarray   # (n_items, F) float32, zero rows for items Spark never saw
     reg_param: float           # the regParam Spark used (regularization / mean row length)
+    model: object | None = None  # the fitted pyspark ALSModel, when fit_als(keep_model=True)
 
 
 def fit_als(pairs: "DataFrame", n_users: int, n_items: int, *, factors: int, regularization: float,
-            alpha: float, iterations: int, seed: int, partitions: int) -> SparkFactors:
+            alpha: float, iterations: int, seed: int, partitions: int, keep_model: bool = False) -> SparkFactors:
     """Spark ALS on (user, item, value) rows; factors copied into arrays indexed like the vocabularies."""
     from pyspark.ml.recommendation import ALS
     from pyspark.sql import functions as F
@@ -56,7 +57,7 @@ def fit_als(pairs: "DataFrame", n_users: int, n_items: int, *, factors: int, reg
         items = _dense(model.itemFactors, n_items, factors)
     finally:
         pairs.unpersist()
-    return SparkFactors(users, items, reg_param)
+    return SparkFactors(users, items, reg_param, model if keep_model else None)
 
 
 def _dense(frame: "DataFrame", n: int, rank: int) -> np.ndarray:
