@@ -7,6 +7,7 @@ the ratio; the numbers recorded in benchmarks/README.md come from these scripts.
     rules      our FP-Growth vs mlxtend (Groceries, Online Retail, Complete Journey)
     implicit   our ALS / BPR wrappers vs raw implicit
     simulate   1M simulated sessions with 1,000 bootstrap resamples (no peer: absolute time)
+    scale      30M purchase lines: prep, rules, ALS, eval on the local engine vs the Spark engine
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ BENCHES = {
     "rules": ["bench_rules.py"],
     "implicit": ["bench_implicit.py"],
     "simulate": ["bench_simulate.py"],
+    "scale": ["bench_scale.py"],
 }
 
 
