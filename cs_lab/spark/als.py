@@ -10,7 +10,7 @@ the Spark engine sets regParam = regularization / mean(n_u), so the average row 
 penalty; rows with more items than average are penalised more than implicit would, rows with
 fewer less. ``alpha`` is passed as is. Different solvers (Cholesky on blocks vs conjugate
 gradient) and random initialisations complete the list of why the two engines' factors differ;
-their ranking metrics are compared in tests/spark/test_als.py.
+their ranking metrics are compared in tests/spark/test_integration.py (docs/spark.md).
 
 Cart fold-in solves the same per-row problem with the item factors fixed (``fold_in``), so a cart
 is scored consistently with how Spark trained the customers.
@@ -88,13 +88,12 @@ def als_from_lines(train, config) -> SparkFactors:
     Values follow the local engine: customer x item basket counts (or binary basket rows), with the
     config's confidence transform (linear, log or binary) applied before Spark's 1 + alpha * r.
     """
-    from pyspark.sql import functions as F
-
     from cs_lab.spark.frames import basket_item_pairs, customer_item_counts, lines_parquet, read_lines
     from cs_lab.spark.session import spark_session
 
     settings = config.spark_settings()
-    spark = spark_session(settings)
+    spark = spark_session(settings)  # first: OptionalDependencyError when pyspark or Java is missing
+    from pyspark.sql import functions as F
     with lines_parquet(train.lines, settings.local_dir) as path:
         df = read_lines(spark, path)
         if config.train_on == "customers":

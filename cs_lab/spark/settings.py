@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_serializer, field_validator
 
 Engine = Literal["local", "spark"]
 """Where a model fits: "local" (NumPy / numba / implicit in this process) or "spark"."""
@@ -20,7 +20,9 @@ class SparkSettings(BaseModel):
                         for one machine)
     num_partitions      partitions of the mining / training input (0 = shuffle_partitions)
     local_dir           scratch space for shuffles and spills (None = Spark's default, /tmp)
-    conf                any other Spark settings, e.g. {"spark.executor.memory": "8g"}
+    conf                any other Spark settings, e.g. {"spark.executor.memory": "8g"}; nested
+                        keys are joined with dots ({"spark": {"executor": {"memory": "8g"}}} is
+                        the same), which is how ``get_params()`` / ``from_params()`` carry them
 
     The first model that needs Spark starts the session with these settings; later models reuse
     it (a running JVM cannot change its heap or master).
@@ -40,6 +42,44 @@ class SparkSettings(BaseModel):
     def partitions(self) -> int:
         return self.num_partitions or self.shuffle_partitions
 
+    # Spark keys hold dots, and a model's flat parameters split keys on dots (cs_lab.models.config
+    # unflatten): "spark.conf.spark.executor.memory" comes back as nested dicts, joined here again.
+    # A key that is also the prefix of another ("spark.speculation", "spark.speculation.quantile")
+    # is dumped under "" inside its node, so both survive the round trip.
+    @field_validator("conf", mode="before")
+    @classmethod
+    def _join_nested_keys(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out: dict[str, Any] = {}
+
+        def walk(node: dict, prefix: str) -> None:
+            for k, v in node.items():
+                key = ".".join(p for p in (prefix, str(k)) if p)
+                if isinstance(v, dict):
+                    walk(v, key)
+                else:
+                    out[key] = v
+
+        walk(value, "")
+        return out
+
+    @field_serializer("conf")
+    def _nest_keys(self, conf: dict[str, str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in sorted(conf):
+            node, parts = out, key.split(".")
+            for p in parts[:-1]:
+                child = node.get(p)
+                if not isinstance(child, dict):
+                    child = node[p] = {} if child is None else {"": child}
+                node = child
+            if isinstance(node.get(parts[-1]), dict):
+                node[parts[-1]][""] = conf[key]
+            else:
+                node[parts[-1]] = conf[key]
+        return out
+
 
 class EngineFields(BaseModel):
     """Mixed into the configs of models that can fit on Spark (rules, als).
@@ -54,8 +94,11 @@ class EngineFields(BaseModel):
     def spark_settings(self) -> SparkSettings:
         return self.spark or SparkSettings()
 
-    @model_validator(mode="after")
-    def _spark_block_needs_spark_engine(self):
-        if self.engine != "spark" and self.spark is not None:
+    @field_validator("spark")
+    @classmethod
+    def _spark_block_needs_spark_engine(cls, value: SparkSettings | None, info: ValidationInfo):
+        # a field validator (not a model one) so the error names the key: "<where>.spark: ...";
+        # engine is validated first (it is declared first), and absent only when it failed itself
+        if value is not None and info.data.get("engine", "spark") != "spark":
             raise ValueError("a 'spark' block is only used with engine: spark (set engine: spark or remove it)")
-        return self
+        return value

@@ -110,7 +110,8 @@ def test_registry_and_params():
     m = registry.build({"model": "rules", "min_support": 0.01, "aggregate": "max_lift"})
     assert isinstance(m, RulesRecommender)
     assert m.get_params() == {"model": "rules", "seed": 0, "min_support": 0.01, "min_confidence": 0.05,
-                              "min_lift": 0.0, "max_len": 3, "aggregate": "max_lift", "fallback": "none"}
+                              "min_lift": 0.0, "max_len": 3, "aggregate": "max_lift", "fallback": "none",
+                              "engine": "local", "spark": None}
 
 
 @pytest.mark.parametrize("params,key", [
