@@ -53,6 +53,7 @@ TEST_DAYS = 28
 MIN_SUPPORT, MAX_LEN, MIN_CONFIDENCE = 0.001, 3, 0.05
 ALS_PARAMS = dict(factors=64, iterations=10, regularization=0.05, alpha=10.0)
 K = 10
+ID_COLUMNS_ONLY = os.environ.get("CS_LAB_SCALE_ALL_COLUMNS") != "1"
 
 
 def parse_lines(text: str) -> int:
@@ -158,7 +159,8 @@ def child_local(path: Path, out: dict) -> None:
     st: dict = {}
 
     def prep():
-        lines = read_scaled(path)
+        # only the columns the steps use, as Spark's Parquet reader prunes to them too
+        lines = read_scaled(path, columns=[S.CUSTOMER, S.BASKET, S.ITEM, S.TIMESTAMP] if ID_COLUMNS_ONLY else None)
         cutoff = lines[S.TIMESTAMP].max().normalize() - pd.Timedelta(days=TEST_DAYS - 1)
         is_test = (lines[S.TIMESTAMP] >= cutoff).to_numpy()
         test = lines.loc[is_test, [S.CUSTOMER, S.ITEM]]
