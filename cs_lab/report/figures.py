@@ -135,11 +135,7 @@ def metrics_vs_k(long: pd.DataFrame, metrics: tuple[str, ...] = ("ndcg", "hit_ra
         ax.set_ylabel(metric_label(f"{m}@K"))
         ax.set_title(f"{m}@K")
         ax.grid(alpha=0.3)
-    handles, labels = axes[0].get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="outside right center", title="model", fontsize=8)
-    fig.suptitle(title or "Test metrics against the number of offers K")
-    return fig
+    return _model_legend(fig, axes, title or "Test metrics against the number of offers K")
 
 
 LIFT_LABELS = {"conversion": "conversion", "offer_conversion": "offer conversion",
@@ -285,9 +281,13 @@ def tradeoff_scatter(table: pd.DataFrame, objective: str, title: str = "") -> Fi
         ax.set_ylabel(metric_label(col))
         ax.set_title(f"{col} vs {objective}")
         ax.grid(alpha=0.3)
+    return _model_legend(fig, axes, title or "Accuracy vs beyond-accuracy trade-off (test set; up and right is better)")
+
+
+def _model_legend(fig, axes, title: str):
+    """One legend of the models (from the first panel) right of the panels, and the title."""
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="outside right center", title="model", fontsize=8)
-    fig.suptitle(title or "Accuracy vs beyond-accuracy trade-off (test set; up and right is better)")
+    fig.suptitle(title)
     return fig
-

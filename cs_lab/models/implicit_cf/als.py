@@ -77,28 +77,25 @@ class ALS(ImplicitFactorRecommender):
             self._yty = y.T @ y
         return self._yty
 
-    def _spark_fold_in(self, values: sp.csr_matrix) -> np.ndarray:
-        from cs_lab.spark.als import fold_in
+    def _fold_in(self, values: sp.csr_matrix) -> np.ndarray:
+        """Exact vectors for rows of confidence-transformed values (a fresh float64 CSR), under the
+        objective the factors were trained with: implicit's (confidence alpha * r) or Spark's."""
+        if self.config.engine == "spark":
+            from cs_lab.spark.als import fold_in
 
-        return fold_in(values, self.item_factors_, self.spark_reg_param_, self.config.alpha, self.yty)
+            return fold_in(values, self.item_factors_, self.spark_reg_param_, self.config.alpha, self.yty)
+        values.data = (self.config.alpha * values.data.astype(np.float32)).astype(np.float64)
+        return als_fold_in(values, self.item_factors_, self.config.regularization, self.yty)
 
     def _fold_in_carts(self, carts: sp.csr_matrix) -> np.ndarray:
-        if self.config.engine == "spark":
-            v = sp.csr_matrix(carts, dtype=np.float64, copy=True)
-            v.data[:] = transform_values(np.ones(1), self.config.confidence)[0]
-            return self._spark_fold_in(v)
-        conf = sp.csr_matrix(carts, dtype=np.float64, copy=True)
-        conf.data[:] = self.config.alpha * transform_values(np.ones(1), self.config.confidence)[0]
-        return als_fold_in(conf, self.item_factors_, self.config.regularization, self.yty)
+        v = sp.csr_matrix(carts, dtype=np.float64, copy=True)
+        v.data[:] = transform_values(np.ones(1), self.config.confidence)[0]
+        return self._fold_in(v)
 
     def _fold_in_history(self, customer_items: sp.csr_matrix) -> np.ndarray:
-        if self.config.engine == "spark":
-            v = sp.csr_matrix(customer_items, dtype=np.float64, copy=True)
-            v.data = transform_values(v.data, self.config.confidence).astype(np.float64)
-            return self._spark_fold_in(v)
-        conf = sp.csr_matrix(customer_items, dtype=np.float64, copy=True)
-        conf.data = self.config.alpha * transform_values(conf.data, self.config.confidence).astype(np.float64)
-        return als_fold_in(conf, self.item_factors_, self.config.regularization, self.yty)
+        v = sp.csr_matrix(customer_items, dtype=np.float64, copy=True)
+        v.data = transform_values(v.data, self.config.confidence).astype(np.float64)
+        return self._fold_in(v)
 
     # Spark's penalty scale is part of the fitted state (it depends on the training data)
     def _state(self):
