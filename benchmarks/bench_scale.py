@@ -76,6 +76,7 @@ class Sampler:
         self._proc = psutil.Process()
         self._every = every
         self._peak = 0.0
+        self._lock = threading.Lock()  # reset() must not be overwritten by a sample of the previous step
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -96,18 +97,23 @@ class Sampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._peak = max(self._peak, self._rss())
+            self._sample()
             time.sleep(self._every)
+
+    def _sample(self) -> float:
+        rss = self._rss()
+        with self._lock:
+            self._peak = max(self._peak, rss)
+            return self._peak
 
     def reset(self) -> float:
         """Start a new step; returns the RSS now (the step's baseline)."""
-        now = self._rss()
-        self._peak = now
+        with self._lock:
+            self._peak = now = self._rss()
         return now
 
     def peak(self) -> float:
-        self._peak = max(self._peak, self._rss())
-        return self._peak
+        return self._sample()
 
     def stop(self) -> None:
         self._stop.set()
