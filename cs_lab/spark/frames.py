@@ -109,12 +109,36 @@ def customer_item_counts(lines: "DataFrame", items: Vocabulary, customers: Vocab
             .groupBy(CUSTOMER_IDX, ITEM_IDX).agg(F.count(F.lit(1)).cast("float").alias("value")))
 
 
+def dense_index(frame: "DataFrame", col: str, idx_col: str) -> "DataFrame":
+    """(col, idx_col): the distinct non-null values of ``col`` numbered 0..n-1, inside the JVM.
+
+    Like ``RDD.zipWithIndex`` without shipping every row through Python workers: each partition's
+    rows get ``monotonically_increasing_id`` (partition index << 33 | position), the driver collects
+    one count per partition and turns them into offsets. The numbered keys are checkpointed first,
+    so the numbering is computed once and cannot change between the two passes.
+    """
+    from pyspark.sql import functions as F
+
+    keys = (frame.where(F.col(col).isNotNull()).select(col).distinct()
+            .select(col, F.spark_partition_id().alias("_part"),
+                    (F.monotonically_increasing_id() - F.shiftleft(F.spark_partition_id().cast("long"), 33))
+                    .alias("_pos"))
+            .localCheckpoint(eager=True))
+    sizes = sorted((r["_part"], r["n"]) for r in keys.groupBy("_part").agg(F.count(F.lit(1)).alias("n")).collect())
+    offsets, start = [], 0
+    for part, n in sizes:
+        offsets.append((part, start))
+        start += n
+    spark = frame.sparkSession
+    starts = F.broadcast(spark.createDataFrame(offsets or [(0, 0)], "_part int, _start long"))
+    return keys.join(starts, "_part").select(col, (F.col("_start") + F.col("_pos")).cast("int").alias(idx_col))
+
+
 def basket_item_pairs(lines: "DataFrame", items: Vocabulary, partitions: int) -> "DataFrame":
     """(user, item, value=1) with one 'user' per basket holding a known item (numbered 0..n-1)."""
     from pyspark.sql import functions as F
 
     sets = basket_sets(lines, items, partitions)
-    ids = sets.select(S.BASKET).rdd.map(lambda r: r[0]).zipWithIndex().toDF([S.BASKET, CUSTOMER_IDX])
+    ids = dense_index(sets, S.BASKET, CUSTOMER_IDX)
     return (sets.join(ids, S.BASKET)
-            .select(F.col(CUSTOMER_IDX).cast("int").alias(CUSTOMER_IDX), F.explode("items").alias(ITEM_IDX),
-                    F.lit(1.0).cast("float").alias("value")))
+            .select(CUSTOMER_IDX, F.explode("items").alias(ITEM_IDX), F.lit(1.0).cast("float").alias("value")))
