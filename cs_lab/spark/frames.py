@@ -8,6 +8,7 @@ vocabulary are dropped.
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -109,36 +110,30 @@ def customer_item_counts(lines: "DataFrame", items: Vocabulary, customers: Vocab
             .groupBy(CUSTOMER_IDX, ITEM_IDX).agg(F.count(F.lit(1)).cast("float").alias("value")))
 
 
-def dense_index(frame: "DataFrame", col: str, idx_col: str) -> "DataFrame":
-    """(col, idx_col): the distinct non-null values of ``col`` numbered 0..n-1, inside the JVM.
+def with_row_index(frame: "DataFrame", idx_col: str) -> "DataFrame":
+    """``frame`` with ``idx_col`` numbering its rows 0..n-1 (int), computed inside the JVM.
 
-    Like ``RDD.zipWithIndex`` without shipping every row through Python workers: each partition's
-    rows get ``monotonically_increasing_id`` (partition index << 33 | position), the driver collects
-    one count per partition and turns them into offsets. The numbered keys are checkpointed first,
-    so the numbering is computed once and cannot change between the two passes.
+    Like ``RDD.zipWithIndex`` without shipping every row through Python workers: the upper bits of
+    ``monotonically_increasing_id`` hold the partition index, the lower 33 the row's position in
+    it; the driver collects one row count per partition and turns them into offsets. The frame is
+    checkpointed first, so it is computed once and numbered the same way in both passes.
     """
     from pyspark.sql import functions as F
 
-    keys = (frame.where(F.col(col).isNotNull()).select(col).distinct()
-            .select(col, F.spark_partition_id().alias("_part"),
-                    (F.monotonically_increasing_id() - F.shiftleft(F.spark_partition_id().cast("long"), 33))
-                    .alias("_pos"))
-            .localCheckpoint(eager=True))
-    sizes = sorted((r["_part"], r["n"]) for r in keys.groupBy("_part").agg(F.count(F.lit(1)).alias("n")).collect())
-    offsets, start = [], 0
-    for part, n in sizes:
-        offsets.append((part, start))
-        start += n
-    spark = frame.sparkSession
-    starts = F.broadcast(spark.createDataFrame(offsets or [(0, 0)], "_part int, _start long"))
-    return keys.join(starts, "_part").select(col, (F.col("_start") + F.col("_pos")).cast("int").alias(idx_col))
+    numbered = (frame.withColumn("_mid", F.monotonically_increasing_id())
+                .withColumn("_part", F.shiftright("_mid", 33)).localCheckpoint(eager=True))
+    counts = sorted(tuple(r) for r in numbered.groupBy("_part").count().collect())
+    ends = itertools.accumulate(n for _, n in counts)
+    starts = [(part, end - n) for (part, n), end in zip(counts, ends)]
+    offsets = F.broadcast(frame.sparkSession.createDataFrame(starts, "_part long, _start long"))
+    position = F.col("_mid") - F.shiftleft("_part", 33)
+    return (numbered.join(offsets, "_part").withColumn(idx_col, (F.col("_start") + position).cast("int"))
+            .drop("_mid", "_part", "_start"))
 
 
 def basket_item_pairs(lines: "DataFrame", items: Vocabulary, partitions: int) -> "DataFrame":
     """(user, item, value=1) with one 'user' per basket holding a known item (numbered 0..n-1)."""
     from pyspark.sql import functions as F
 
-    sets = basket_sets(lines, items, partitions)
-    ids = dense_index(sets, S.BASKET, CUSTOMER_IDX)
-    return (sets.join(ids, S.BASKET)
-            .select(CUSTOMER_IDX, F.explode("items").alias(ITEM_IDX), F.lit(1.0).cast("float").alias("value")))
+    sets = with_row_index(basket_sets(lines, items, partitions), CUSTOMER_IDX)
+    return sets.select(CUSTOMER_IDX, F.explode("items").alias(ITEM_IDX), F.lit(1.0).cast("float").alias("value"))

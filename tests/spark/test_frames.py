@@ -1,4 +1,4 @@
-"""cs_lab.spark.frames: JVM-side numbering, and basket rows that match Interactions.basket_items
+"""cs_lab.spark.frames: JVM-side row numbering, and basket rows that match Interactions.basket_items
 (the other frames are checked against Interactions in test_fpgrowth.py)."""
 
 from __future__ import annotations
@@ -10,22 +10,23 @@ from cs_lab.testing.data import contract_data
 
 
 @pytest.mark.parametrize("partitions", [1, 3, 7])
-def test_dense_index_numbers_distinct_values_zero_to_n(spark, partitions):
-    from cs_lab.spark.frames import dense_index
+def test_with_row_index_numbers_every_row_zero_to_n(spark, partitions):
+    from cs_lab.spark.frames import with_row_index
 
     values = [f"k{i % 53}" for i in range(500)] + [None] * 5
     frame = spark.createDataFrame(pa.table({"key": pa.array(values, pa.string())})).repartition(partitions)
-    got = dense_index(frame, "key", "idx").toArrow()
-    assert sorted(got.column("key").to_pylist()) == sorted({v for v in values if v is not None})
-    assert sorted(got.column("idx").to_pylist()) == list(range(53))
+    got = with_row_index(frame, "idx").toArrow()
+    assert got.column_names == ["key", "idx"]
+    assert sorted(got.column("key").to_pylist(), key=str) == sorted(values, key=str)   # rows kept as they were
+    assert sorted(got.column("idx").to_pylist()) == list(range(505))
     assert got.schema.field("idx").type == pa.int32()
 
 
-def test_dense_index_of_empty_frame(spark):
-    from cs_lab.spark.frames import dense_index
+def test_with_row_index_of_empty_frame(spark):
+    from cs_lab.spark.frames import with_row_index
 
     frame = spark.createDataFrame(pa.table({"key": ["a"]})).where("key = 'b'")
-    assert dense_index(frame, "key", "idx").count() == 0
+    assert with_row_index(frame, "idx").count() == 0
 
 
 def test_basket_item_pairs_are_the_local_basket_matrix(spark, tmp_path):
