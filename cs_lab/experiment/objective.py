@@ -12,7 +12,7 @@ import numpy as np
 
 from cs_lab.eval import EvalResult, evaluate
 from cs_lab.experiment.task import EvalSet, Stage
-from cs_lab.errors import ConfigError
+from cs_lab.experiment.metric_names import direction, parse_metric_name  # noqa: F401  (re-exported)
 from cs_lab.models.base import Recommender
 from cs_lab.tracking.tracker import FAILED, FINISHED, Tracker
 from cs_lab.tuning.space import SearchSpace
@@ -21,34 +21,29 @@ PRUNE_QUERIES = 500  # validation carts scored for each intermediate value
 
 
 def parse_metric(name: str) -> tuple[str, int]:
-    """'ndcg@10' -> ('ndcg', 10)."""
-    try:
-        metric, k = name.split("@")
-        return metric, int(k)
-    except ValueError:
-        raise ConfigError(f"metric {name!r} must look like 'ndcg@10'") from None
+    """'ndcg@10' -> ('ndcg', 10); the repeat / explore part is dropped (see metric_names)."""
+    m = parse_metric_name(name)
+    return m.metric, m.k
 
 
-def evaluate_model(model: Recommender, ev: EvalSet, ks: list[int], rows: slice | None = None) -> EvalResult:
+def evaluate_model(model: Recommender, ev: EvalSet, ks: list[int], rows: slice | None = None,
+                   ids: np.ndarray | None = None) -> EvalResult:
+    """Recommend for the eval set's queries (its exclusion policy applied) and evaluate, with the
+    repeat / explore split and the truth lines' values."""
+    if ids is None:
+        ids = recommend(model, ev, max(ks), rows)
+    return ev.evaluate(ids, ks, rows)
+
+
+def recommend(model: Recommender, ev: EvalSet, k: int, rows: slice | None = None) -> np.ndarray:
     queries = ev.queries if rows is None else ev.queries[rows]
-    truth = ev.truth if rows is None else ev.truth[rows]
-    ids, _ = model.recommend(queries, max(ks))
-    qids = ev.segments.index.to_numpy() if rows is None else ev.segments.index.to_numpy()[rows]
-    return evaluate(ids, truth, ks=ks, catalog=ev.catalog, query_ids=qids)
+    exclude = ev.exclude if ev.exclude is None or rows is None else ev.exclude[rows]
+    ids, _ = model.recommend(queries, k, exclude=exclude)
+    return ids
 
 
 def metric_value(result: EvalResult, name: str) -> float:
-    metric, k = parse_metric(name)
-    try:
-        return float(result.summary[metric][k])
-    except KeyError:
-        raise ConfigError(f"metric {name!r} was not computed; available: "
-                          f"{sorted(result.summary)} at k={list(result.ks)}") from None
-
-
-def direction(name: str) -> str:
-    metric, _ = parse_metric(name)
-    return "minimize" if metric in ("popularity_bias",) else "maximize"
+    return float(result.value(str(parse_metric_name(name))))
 
 
 @dataclass

@@ -112,3 +112,20 @@ def pareto_front(study, title: str = ""):
 def close(fig) -> None:
     if fig is not None:
         plt.close(fig)
+
+
+def windows_plot(per_window, metric: str, winner: str | None = None, title: str = ""):
+    """The test metric of each model in each rolling-origin window (one line per model; the
+    validation-chosen winner drawn thick)."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    x = np.arange(per_window.shape[1])
+    for model, row in per_window.iterrows():
+        lw = 3.0 if model == winner else 1.2
+        ax.plot(x, row.to_numpy(dtype=float), marker="o", lw=lw, label=f"{model}{' (chosen)' if model == winner else ''}")
+    ax.set_xticks(x, list(per_window.columns))
+    ax.set_xlabel("test window (earliest first)")
+    ax.set_ylabel(metric)
+    ax.set_title(title)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig

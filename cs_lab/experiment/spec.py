@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cs_lab.data.splits import UnknownPolicy
 from cs_lab.errors import ConfigError
@@ -28,26 +28,51 @@ class _Strict(BaseModel):
 
 
 class SplitSpec(_Strict):
+    """The test period. ``windows`` > 1 = rolling origin: the last ``test_fraction`` of baskets (by
+    time) is cut into that many consecutive test windows, each trained on everything before it and
+    validated on the end of that training period."""
     kind: Literal["temporal", "random_baskets"] = "temporal"
-    test_fraction: float | None = 0.2
+    test_fraction: float | None = Field(0.2, gt=0, lt=1)
     cutoff: str | None = None
+    windows: int = Field(1, ge=1, le=12)
     seed: int = 0
     unknown: UnknownPolicy = Field(default_factory=UnknownPolicy)
+
+    @model_validator(mode="after")
+    def _windows_need_fraction(self):
+        if self.windows > 1 and self.cutoff is not None:
+            raise ValueError("windows > 1 needs test_fraction, not a single cutoff date")
+        return self
 
 
 class ValidationSpec(_Strict):
     """The tuning split, carved from the end of the training period."""
-    test_fraction: float = 0.2
+    test_fraction: float = Field(0.2, gt=0, lt=1)
 
 
 class TaskSpec(_Strict):
     """Basket completion; mode item_to_item gives one-item carts ("frequently bought together")."""
     mode: Literal["leave_one_out", "fraction", "item_to_item"] = "leave_one_out"
-    fraction: float = 0.5
-    min_items: int = 2
-    max_queries: int | None = 5000
-    max_validation_queries: int | None = 2000
+    fraction: float = Field(0.5, gt=0, lt=1)
+    min_items: int = Field(2, ge=2)
+    max_queries: int | None = Field(5000, ge=1)             # per test window; null = every test cart
+    max_validation_queries: int | None = Field(2000, ge=1)  # per validation window; null = all
     seed: int = 0
+    # candidates never recommended: the cart (always), and with "history" every item the customer
+    # bought in the training period -- the cross-sell (explore) task, whose truth is then only the
+    # hidden items new to the customer
+    exclude: list[Literal["cart", "history"]] = Field(default_factory=lambda: ["cart"])
+
+    @field_validator("exclude")
+    @classmethod
+    def _cart_always(cls, v):
+        if "cart" not in v:
+            raise ValueError("the cart is always excluded; list 'cart' (and optionally 'history')")
+        return sorted(set(v), key=["cart", "history"].index)
+
+    @property
+    def explore(self) -> bool:
+        return "history" in self.exclude
 
 
 class MetricsSpec(_Strict):
@@ -63,7 +88,7 @@ class MetricsSpec(_Strict):
 
 
 class TuningSpec(_Strict):
-    trials: int = 10
+    trials: int = Field(10, ge=0)
     timeout_s: float | None = None
     seed: int = 0
     pruning: bool = True
@@ -75,14 +100,23 @@ class ModelSpec(_Strict):
     name: str
     config: dict[str, Any]
     search: dict[str, Any] = Field(default_factory=dict)
-    trials: int | None = None                  # overrides tuning.trials for this model
+    trials: int | None = Field(None, ge=0)     # overrides tuning.trials for this model
 
 
 class ComparisonSpec(_Strict):
-    baseline: str | None = None
-    bootstrap: int = 1000
-    alpha: float = 0.05
-    metrics: list[str] = Field(default_factory=lambda: ["ndcg@10", "hit_rate@10", "revenue@10"])
+    """The declared decision family: every model against every baseline on the primary objective
+    (metrics.objective), with simultaneous (max-T) bootstrap intervals; ``metrics`` are secondary,
+    shown with unadjusted intervals and no verdict."""
+    baseline: str | None = None                # deprecated single baseline; merged into baselines
+    baselines: list[str] = Field(default_factory=list)
+    bootstrap: int = Field(1000, ge=100)
+    alpha: float = Field(0.05, gt=0, lt=0.5)
+    resample: Literal["customers", "baskets"] = "customers"   # cluster bootstrap by default
+    metrics: list[str] = Field(default_factory=lambda: ["ndcg@10", "hit_rate@10", "hit_value@10"])
+
+    @property
+    def all_baselines(self) -> list[str]:
+        return list(dict.fromkeys(([self.baseline] if self.baseline else []) + self.baselines))
 
 
 class ExperimentSpec(_Strict):
@@ -90,6 +124,7 @@ class ExperimentSpec(_Strict):
     description: str = ""
     dataset: str
     seed: int = 0
+    seeds: int = Field(1, ge=1, le=10)     # fits of each seeded model per window (seed, seed+1, ...)
     split: SplitSpec = Field(default_factory=SplitSpec)
     validation: ValidationSpec = Field(default_factory=ValidationSpec)
     task: TaskSpec = Field(default_factory=TaskSpec)
@@ -171,6 +206,7 @@ def load_spec(path: str | Path, overrides: dict[str, Any] | None = None) -> Expe
     except ValidationError as exc:
         raise ConfigError(f"{path}: " + "; ".join(_fmt_error(e, raw) for e in exc.errors())) from None
     _check_models(spec, path)
+    _check_metrics(spec, path)
     if spec.simulation is not None:
         from cs_lab.experiment.simulation import SimulationSpec
 
@@ -211,3 +247,19 @@ def _check_models(spec: ExperimentSpec, path: Path) -> None:
             raise ConfigError(f"{path}: models[{m.name}].search: " + "; ".join(
                 f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())) from None
         space.check_against(model.get_params(), f"{path}: models[{m.name}].search")
+
+
+def _check_metrics(spec: ExperimentSpec, path: Path) -> None:
+    """Objective, tuning objectives and compared metrics are computed metrics at declared cut-offs;
+    baselines are models of the spec."""
+    from cs_lab.experiment.metric_names import check_metric_names
+
+    ks = spec.metrics.ks
+    check_metric_names([spec.metrics.objective], ks, f"{path}: metrics.objective")
+    if spec.tuning.objectives:
+        check_metric_names(spec.tuning.objectives, ks, f"{path}: tuning.objectives")
+    check_metric_names(spec.comparison.metrics, ks, f"{path}: comparison.metrics")
+    names = [m.name for m in spec.models]
+    for b in spec.comparison.all_baselines:
+        if b not in names:
+            raise ConfigError(f"{path}: comparison.baselines: {b!r} is not a model of this spec (models: {names})")

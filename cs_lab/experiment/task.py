@@ -3,7 +3,7 @@ holdouts -> matrices, queries, truth and the evaluation catalog."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -13,6 +13,7 @@ from cs_lab.data import Dataset, load_dataset, schema as S
 from cs_lab.data.interactions import Interactions
 from cs_lab.data.queries import Queries
 from cs_lab.data.splits import BasketCompletion, Split, basket_completion, random_basket_split, temporal_split
+from cs_lab.data.splits.temporal import basket_times
 from cs_lab.data.vocab import Vocabulary
 from cs_lab.eval import Catalog
 from cs_lab.experiment.spec import ExperimentSpec
@@ -23,7 +24,16 @@ from cs_lab.errors import DataError
 class EvalSet:
     """Queries in the training vocabulary, plus truth over an evaluation item index that is the
     training items followed by hidden items training never saw (no model can recommend those,
-    but they count in recall's denominator)."""
+    but they count in recall's denominator).
+
+    history     CSR (n, eval items): items the query's customer bought in the training period
+                (empty rows for anonymous and new customers); splits the truth into repeat / explore
+    exclude     CSR (n, training items) of extra non-candidates (the explore task: the history),
+                or None (only the cart is excluded)
+    truth_value CSR like truth: the hidden line's real value (quantity x unit price)
+    clusters    (n,) customer id per query (anonymous queries: their own query id), for the
+                cluster bootstrap
+    """
 
     holdout: BasketCompletion
     queries: Queries
@@ -31,9 +41,29 @@ class EvalSet:
     eval_items: np.ndarray
     catalog: Catalog
     segments: pd.DataFrame
+    history: sp.csr_matrix | None = None
+    exclude: sp.csr_matrix | None = None
+    truth_value: sp.csr_matrix | None = None
+    truth_margin: sp.csr_matrix | None = None
+    clusters: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.queries)
+
+    @property
+    def query_ids(self) -> np.ndarray:
+        return self.segments.index.to_numpy()
+
+    def evaluate(self, ids: np.ndarray, ks, rows: slice | None = None):
+        """Metrics of recommendation ids (rows of this set, or the slice ``rows``)."""
+        from cs_lab.eval import evaluate
+
+        def part(m):
+            return m if m is None or rows is None else m[rows]
+
+        return evaluate(ids, part(self.truth), ks=ks, catalog=self.catalog, query_ids=part(self.query_ids),
+                        history=part(self.history), truth_value=part(self.truth_value),
+                        truth_margin=part(self.truth_margin))
 
 
 @dataclass
@@ -44,11 +74,17 @@ class Stage:
 
 @dataclass
 class PreparedTask:
+    """One test window: its split, the validation split of its training period, and both stages."""
+
     dataset: Dataset
     split: Split
     inner: Split
     tuning: Stage
     final: Stage
+    window: int = 0
+    n_windows: int = 1
+    explore: bool = False
+    counts: dict = field(default_factory=dict)
 
     def tags(self) -> dict[str, str]:
         return {"dataset": self.dataset.name,
@@ -57,31 +93,84 @@ class PreparedTask:
                 "validation_fingerprint": self.inner.fingerprint,
                 "holdout_fingerprint": self.final.eval.holdout.fingerprint}
 
+    @property
+    def label(self) -> str:
+        s, t = self.split.test, S.TIMESTAMP
+        if t in s.columns and s[t].notna().any():
+            return f"w{self.window} {s[t].min():%Y-%m-%d}..{s[t].max():%Y-%m-%d}"
+        return f"w{self.window}"
 
-def _split(lines: pd.DataFrame, spec: ExperimentSpec, fraction: float | None, cutoff: str | None) -> Split:
+
+def _split(lines: pd.DataFrame, spec: ExperimentSpec, fraction: float | None, cutoff: str | None,
+           seed_offset: int = 0) -> Split:
     if spec.split.kind == "random_baskets" or lines[S.TIMESTAMP].isna().all():
-        return random_basket_split(lines, test_fraction=fraction or 0.2, seed=spec.split.seed)
+        return random_basket_split(lines, test_fraction=fraction or 0.2, seed=spec.split.seed + seed_offset)
     return temporal_split(lines, test_fraction=None if cutoff else fraction, cutoff=cutoff,
                           unknown=spec.split.unknown)
 
 
-def prepare_task(spec: ExperimentSpec, dataset: Dataset | None = None) -> PreparedTask:
+def window_splits(lines: pd.DataFrame, spec: ExperimentSpec) -> list[Split]:
+    """Rolling origin: ``split.windows`` consecutive test windows cut from the last
+    ``split.test_fraction`` of baskets (by basket time), each trained on everything before it.
+    Without timestamps each window is a random basket split with its own seed."""
+    w = spec.split.windows
+    if w == 1:
+        return [_split(lines, spec, spec.split.test_fraction, spec.split.cutoff)]
+    if spec.split.kind == "random_baskets" or lines[S.TIMESTAMP].isna().all():
+        return [_split(lines, spec, spec.split.test_fraction / w, None, seed_offset=i) for i in range(w)]
+    bt = basket_times(lines)
+    per_basket = bt.groupby(lines[S.BASKET], observed=True).first().sort_values()
+    n, f = len(per_basket), spec.split.test_fraction
+    starts = [per_basket.iloc[min(n - 1, int(round(n * (1 - f + i * f / w))))] for i in range(w)]
+    out = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < w else None
+        part = lines if end is None else lines[(bt < end).to_numpy()].reset_index(drop=True)
+        split = temporal_split(part, cutoff=start, unknown=spec.split.unknown)
+        split.params["window"], split.params["windows"] = i, w
+        split.params["test_fraction"] = f
+        out.append(split)
+    return out
+
+
+def prepare_windows(spec: ExperimentSpec, dataset: Dataset | None = None) -> list[PreparedTask]:
+    """Every test window of the spec, earliest first."""
     ds = dataset or load_dataset(spec.dataset, progress=False)
-    split = _split(ds.lines, spec, spec.split.test_fraction, spec.split.cutoff)
-    inner = _split(split.train, spec, spec.validation.test_fraction, None)
+    splits = window_splits(ds.lines, spec)
+    return [prepare_task(spec, ds, split=s, window=i, n_windows=len(splits)) for i, s in enumerate(splits)]
+
+
+def prepare_task(spec: ExperimentSpec, dataset: Dataset | None = None, split: Split | None = None,
+                 window: int = 0, n_windows: int = 1) -> PreparedTask:
+    ds = dataset or load_dataset(spec.dataset, progress=False)
+    split = split or window_splits(ds.lines, spec)[-1]
+    inner = _split(split.train, spec, spec.validation.test_fraction, None, seed_offset=window)
     t = spec.task  # (anonymous data is fine: personal models then simply have no candidates)
     valid_h = basket_completion(inner.test, mode=t.mode, fraction=t.fraction, min_items=t.min_items,
-                                seed=t.seed, max_queries=t.max_validation_queries)
+                                seed=t.seed, max_queries=None)
     test_h = basket_completion(split.test, mode=t.mode, fraction=t.fraction, min_items=t.min_items,
-                               seed=t.seed, max_queries=t.max_queries)
+                               seed=t.seed, max_queries=None)
+    where = f"dataset {ds.name!r}, test window {window + 1} of {n_windows}"
     if len(test_h.queries) == 0 or len(valid_h.queries) == 0:
-        raise DataError(f"dataset {ds.name!r}: no test baskets with >= {t.min_items} items after the split",
-                        hint="lower task.min_items or change split.test_fraction")
+        raise DataError(f"{where}: no {'test' if len(test_h.queries) == 0 else 'validation'} baskets with "
+                        f">= {t.min_items} items after the split",
+                        hint="lower task.min_items, split.windows or change split.test_fraction")
     returns = ds.returns
     tr_in = Interactions.from_lines(inner.train, returns=_before(returns, inner))
     tr_full = Interactions.from_lines(split.train, returns=_before(returns, split))
-    return PreparedTask(ds, split, inner, Stage(tr_in, make_eval_set(valid_h, tr_in)),
-                        Stage(tr_full, make_eval_set(test_h, tr_full)))
+    valid = make_eval_set(valid_h, tr_in, explore=t.explore, max_queries=t.max_validation_queries, seed=t.seed,
+                          lines=inner.test)
+    test = make_eval_set(test_h, tr_full, explore=t.explore, max_queries=t.max_queries, seed=t.seed,
+                         lines=split.test)
+    for name, ev in (("validation", valid), ("test", test)):
+        if len(ev) == 0:
+            raise DataError(f"{where}: no {name} cart has a hidden item new to its customer, so the explore "
+                            "task has nothing to score", hint="use a longer window or task.exclude: [cart]")
+    counts = {"test_baskets": int(split.test[S.BASKET].nunique()), "test_carts": len(test),
+              "test_carts_eligible": len(test_h.queries), "validation_carts": len(valid),
+              "validation_carts_eligible": len(valid_h.queries)}
+    return PreparedTask(ds, split, inner, Stage(tr_in, valid), Stage(tr_full, test), window=window,
+                        n_windows=n_windows, explore=t.explore, counts=counts)
 
 
 def _before(returns: pd.DataFrame, split: Split) -> pd.DataFrame | None:
@@ -90,7 +179,38 @@ def _before(returns: pd.DataFrame, split: Split) -> pd.DataFrame | None:
     return returns[returns[S.TIMESTAMP] < split.cutoff].reset_index(drop=True)
 
 
-def make_eval_set(h: BasketCompletion, train: Interactions) -> EvalSet:
+def _sample(h: BasketCompletion, keep: np.ndarray) -> BasketCompletion:
+    """The holdout restricted to the queries ``keep`` (bool over h.queries rows)."""
+    q = h.queries[keep].reset_index(drop=True)
+    ids = set(q["query_id"])
+    return BasketCompletion(q, h.cart[h.cart["query_id"].isin(ids)].reset_index(drop=True),
+                            h.truth[h.truth["query_id"].isin(ids)].reset_index(drop=True),
+                            {**h.params, "n_queries": len(q)})
+
+
+def make_eval_set(h: BasketCompletion, train: Interactions, explore: bool = False,
+                  max_queries: int | None = None, seed: int = 0, lines: pd.DataFrame | None = None) -> EvalSet:
+    """Queries, truth, history and truth values of a holdout. ``explore``: the truth keeps only hidden
+    items new to the customer and carts left without one are dropped; then ``max_queries`` keeps a
+    seeded random sample of the carts."""
+    qcust = train.customers.index(h.queries[S.CUSTOMER].to_numpy()) if S.CUSTOMER in h.queries else \
+        np.full(len(h.queries), -1)
+    if explore:
+        t_cust = pd.Series(qcust, index=h.queries["query_id"]).reindex(h.truth["query_id"]).to_numpy()
+        t_item = train.items.index(h.truth[S.ITEM].to_numpy())
+        bought = np.zeros(len(h.truth), dtype=bool)
+        ok = (t_cust >= 0) & (t_item >= 0)
+        if ok.any():
+            bought[ok] = np.asarray(train.customer_items[t_cust[ok], t_item[ok]]).ravel() > 0
+        truth = h.truth[~bought].reset_index(drop=True)
+        h = BasketCompletion(h.queries, h.cart, truth, {**h.params, "explore": True})
+        h = _sample(h, h.queries["query_id"].isin(set(truth["query_id"])).to_numpy())
+    if max_queries is not None and len(h.queries) > max_queries:
+        rng = np.random.default_rng([seed, 7919])
+        keep = np.zeros(len(h.queries), dtype=bool)
+        keep[np.sort(rng.choice(len(h.queries), size=max_queries, replace=False))] = True
+        h = _sample(h, keep)
+    h.params["max_queries"] = max_queries
     queries = Queries.from_frames(h.queries, h.cart, train.items, train.customers)
     known = train.items.ids
     extra = np.sort(h.truth.loc[~h.truth[S.ITEM].isin(known), S.ITEM].unique().astype(str))
@@ -98,9 +218,26 @@ def make_eval_set(h: BasketCompletion, train: Interactions) -> EvalSet:
     vocab = Vocabulary(eval_items)
     rows = pd.Index(h.queries["query_id"]).get_indexer(h.truth["query_id"])
     cols = vocab.index(h.truth[S.ITEM].to_numpy())
-    truth = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(queries), len(eval_items)))
-    truth.sum_duplicates()
+    shape = (len(queries), len(eval_items))
+
+    def truth_matrix(values) -> sp.csr_matrix:
+        m = sp.csr_matrix((np.asarray(values, dtype=np.float64), (rows, cols)), shape=shape)
+        m.sum_duplicates()   # (one line per basket and item already; summing is the safe reading)
+        return m
+
+    truth = truth_matrix(np.ones(len(rows)))
     truth.data[:] = 1.0
+    truth = truth.astype(np.float32)
+    value = h.truth[S.VALUE].to_numpy(dtype=float) if S.VALUE in h.truth else np.full(len(rows), np.nan)
+    truth_value = truth_matrix(np.nan_to_num(value, nan=0.0))
+    truth_margin = None
+    if lines is not None and S.UNIT_COST in lines.columns and lines[S.UNIT_COST].notna().any():
+        cost = (lines.groupby([S.BASKET, S.ITEM], observed=True)[S.UNIT_COST].median()
+                .rename("unit_cost").reset_index())
+        tq = h.truth.merge(h.queries[["query_id", S.BASKET]], on="query_id", how="left") \
+            .merge(cost, on=[S.BASKET, S.ITEM], how="left")
+        margin = tq[S.QUANTITY].to_numpy(float) * (tq[S.UNIT_PRICE].to_numpy(float) - tq["unit_cost"].to_numpy(float))
+        truth_margin = truth_matrix(np.nan_to_num(margin, nan=0.0))
     n_extra = len(extra)
     cat1 = next(iter(train.item_categories.values()), None)
 
@@ -115,7 +252,29 @@ def make_eval_set(h: BasketCompletion, train: Interactions) -> EvalSet:
                       quantity=ext(train.item_quantity, np.nan), cost=ext(train.item_cost, np.nan),
                       category=None if cat1 is None else np.concatenate([cat1, np.full(n_extra, -1)]).astype(np.int64),
                       popularity_total=float(train.n_baskets))
-    return EvalSet(h, queries, truth, eval_items, catalog, _segments(h, queries, train))
+    history_train = customer_history(train, queries.customers)
+    history = sp.hstack([history_train, sp.csr_matrix((len(queries), n_extra), dtype=np.float32)]).tocsr()
+    anon = h.queries[S.CUSTOMER].isna().to_numpy() if S.CUSTOMER in h.queries else np.ones(len(queries), bool)
+    cust = h.queries[S.CUSTOMER].astype(object).to_numpy() if S.CUSTOMER in h.queries else \
+        np.full(len(queries), None, dtype=object)
+    clusters = np.where(anon, "q:" + h.queries["query_id"].astype(str).to_numpy(),
+                        "c:" + pd.Series(cust).astype(str).to_numpy())
+    return EvalSet(h, queries, truth, eval_items, catalog, _segments(h, queries, train), history=history,
+                   exclude=history_train if explore else None, truth_value=truth_value,
+                   truth_margin=truth_margin, clusters=clusters)
+
+
+def customer_history(train: Interactions, customers: np.ndarray) -> sp.csr_matrix:
+    """CSR (n, training items): 1 where the query's customer bought the item in training; empty
+    rows for customers unknown to training (index -1)."""
+    customers = np.asarray(customers)
+    known = customers >= 0
+    sel = sp.csr_matrix((np.ones(int(known.sum()), np.float32), (np.flatnonzero(known), customers[known])),
+                        shape=(len(customers), train.customer_items.shape[0]))
+    out = (sel @ train.customer_items).tocsr()
+    out.data[:] = 1.0
+    out.eliminate_zeros()
+    return out.astype(np.float32)
 
 
 def _segments(h: BasketCompletion, queries: Queries, train: Interactions) -> pd.DataFrame:

@@ -1,0 +1,62 @@
+"""Stage 4: parameters + a training period (+ a seed) -> a fitted model, cached on disk.
+
+The cache key holds the parameters, the training split's fingerprint and the code version, so a
+rerun with unchanged code and data reuses the model and a code change never does."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cs_lab.data.interactions import Interactions
+from cs_lab.experiment.stages.context import RunContext, content_key
+from cs_lab.models.base import Recommender
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Fitted:
+    model: Recommender
+    dir: Path
+    seconds: float
+    cached: bool
+
+
+def seeded(params: dict, offset: int) -> dict:
+    """The parameters with the model's seed moved by ``offset`` (models without a seed: unchanged)."""
+    if offset and "seed" in params:
+        return {**params, "seed": int(params["seed"]) + offset}
+    return params
+
+
+def n_seeds(params: dict, seeds: int) -> int:
+    """Fits per window: ``seeds`` for models with a seed, one for deterministic ones."""
+    return seeds if "seed" in params else 1
+
+
+def model_dir(ctx: RunContext, name: str, params: dict, fingerprint: str) -> Path:
+    return ctx.options.cache_dir / f"{params.get('model', name)}-{content_key({'params': params, 'train': fingerprint})}"
+
+
+def fit(ctx: RunContext, name: str, params: dict, train: Interactions, fingerprint: str) -> Fitted:
+    d = model_dir(ctx, name, params, fingerprint)
+    if (d / "config.json").is_file():
+        try:
+            return Fitted(Recommender.load(d), d, 0.0, True)
+        except Exception as exc:  # a damaged entry: refit
+            log.warning("cannot load cached model %s (%s); refitting", d, exc)
+    model = Recommender.from_params(params)
+    t0 = time.perf_counter()
+    model.fit(train)
+    seconds = time.perf_counter() - t0
+    d.parent.mkdir(parents=True, exist_ok=True)
+    tmp = d.with_name(d.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save(tmp)
+    shutil.rmtree(d, ignore_errors=True)
+    tmp.rename(d)
+    return Fitted(model, d, seconds, False)
