@@ -18,6 +18,8 @@ import scipy.sparse as sp
 from cs_lab.errors import ConfigError
 from cs_lab.eval.catalog import Catalog
 from cs_lab.eval.hits import hit_matrix
+from cs_lab.eval.lines import align_line_values
+from cs_lab.eval.lookup import positions_at_recs, values_at_recs
 
 EmptyTruth = Literal["exclude", "zero"]
 
@@ -32,6 +34,11 @@ class EvalContext:
     catalog     : optional item side information.
     empty_truth : "exclude" (queries without truth are left out of truth-based
                   metrics) or "zero" (they score 0).
+    history     : optional canonical CSR (n_queries, n_items): items the query's
+                  customer bought in the training period (empty row = none).
+    truth_value : optional CSR with exactly the truth's entries: each hidden
+                  line's value (quantity x unit price); see lines.align_line_values.
+    truth_margin: optional CSR like truth_value: quantity x (price - cost).
     """
 
     recs: np.ndarray
@@ -39,6 +46,30 @@ class EvalContext:
     n_items: int
     catalog: Catalog | None = None
     empty_truth: EmptyTruth = "exclude"
+    history: sp.csr_array | None = None
+    truth_value: sp.csr_array | None = None
+    truth_margin: sp.csr_array | None = None
+
+    INPUTS = ("history", "truth_value", "truth_margin")
+    """Optional evaluation inputs a metric may declare in ``Metric.inputs``."""
+
+    def given_inputs(self) -> frozenset[str]:
+        """Names of the optional inputs present in this evaluation."""
+        return frozenset(name for name in self.INPUTS if getattr(self, name) is not None)
+
+    def restricted(self, truth: sp.csr_array) -> EvalContext:
+        """Same recommendations and side inputs, truth replaced by a subset of its entries.
+
+        Used for the repeat / explore parts: line values are re-aligned to the
+        subset, and queries whose subset is empty are always excluded (NaN).
+        """
+        def align(values: sp.csr_array | None, name: str) -> sp.csr_array | None:
+            return None if values is None else align_line_values(truth, values, name)
+
+        return EvalContext(recs=self.recs, truth=truth, n_items=self.n_items, catalog=self.catalog,
+                           empty_truth="exclude", history=self.history,
+                           truth_value=align(self.truth_value, "truth_value"),
+                           truth_margin=align(self.truth_margin, "truth_margin"))
 
     @property
     def n_queries(self) -> int:
@@ -67,6 +98,18 @@ class EvalContext:
     def cum_hits(self) -> np.ndarray:
         """Int (n, K): relevant items among the first j+1 positions."""
         return np.cumsum(self.hits, axis=1, dtype=np.int32)
+
+    @cached_property
+    def in_history(self) -> np.ndarray:
+        """Bool (n, K): position holds an item of the query's history (needs ``history``)."""
+        return positions_at_recs(self.require_input("history", "in_history"), self.recs) >= 0
+
+    def line_values(self, name: str, metric: str) -> np.ndarray:
+        """Float (n, K): the hidden line's value (``truth_value`` / ``truth_margin``) at each hit, else 0."""
+        key = f"_at_recs_{name}"
+        if key not in self.__dict__:
+            self.__dict__[key] = values_at_recs(self.require_input(name, metric), self.recs)
+        return self.__dict__[key]
 
     @cached_property
     def n_truth(self) -> np.ndarray:
@@ -120,6 +163,13 @@ class EvalContext:
             return padded[self.recs[:, a:b]]
 
         return weights
+
+    def require_input(self, name: str, metric: str) -> sp.csr_array:
+        """Optional evaluation input ``name``; ConfigError naming the metric when it was not given."""
+        value = getattr(self, name, None)
+        if value is None:
+            raise ConfigError(f"metric {metric!r} needs evaluate({name}=...); pass it or drop the metric")
+        return value
 
     def require(self, field: str, metric: str) -> np.ndarray:
         """Catalog array ``field``; ConfigError naming the metric when it is absent."""

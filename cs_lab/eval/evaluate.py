@@ -10,8 +10,12 @@ import pandas as pd
 
 from cs_lab.errors import ConfigError, DataError
 from cs_lab.eval.catalog import Catalog
+import scipy.sparse as sp
+
 from cs_lab.eval.context import EmptyTruth, EvalContext
+from cs_lab.eval.explore import PARTS, as_history_matrix, split_repeat_explore
 from cs_lab.eval.inputs import TruthLike, as_truth_matrix, check_ks, check_recs, pad_to
+from cs_lab.eval.lines import align_line_values
 from cs_lab.eval.registry import Metric, resolve_metrics
 
 
@@ -23,8 +27,13 @@ class EvalResult:
                     float column per per-query metric and cut-off, e.g. "ndcg@10".
                     NaN marks a query left out of that metric (no truth under
                     empty_truth="exclude", or an empty list for list metrics).
+                    With ``history``, truth-based metrics also have the columns
+                    "ndcg@10.repeat" and "ndcg@10.explore" (NaN where that part
+                    of the truth is empty).
     summary       : metric -> k -> value; the NaN-skipping mean of the per-query
-                    column, or the global value (coverage, addon_value).
+                    column, or the global value (coverage, addon_value). Parts
+                    are stored under "ndcg.repeat" / "ndcg.explore". Prefer
+                    ``value("ndcg@10.explore")`` and ``metric_names()``.
     n_queries     : rows in recs.
     n_empty_truth : queries without any relevant item.
     empty_truth   : policy used for those queries ("exclude" or "zero").
@@ -37,6 +46,26 @@ class EvalResult:
     n_empty_truth: int
     empty_truth: EmptyTruth
     metrics: tuple[str, ...] = field(default=())
+
+    def _names(self) -> dict[str, tuple[str, int]]:
+        out = {}
+        for key, per_k in self.summary.items():
+            metric, _, part = key.partition(".")
+            for k in per_k:
+                out[f"{metric}@{k}" + (f".{part}" if part else "")] = (key, k)
+        return out
+
+    def metric_names(self) -> list[str]:
+        """Every name ``value`` accepts: "ndcg@10", "ndcg@10.explore", "coverage@10", ..."""
+        return list(self._names())
+
+    def value(self, name: str) -> float:
+        """Summary value by full name, e.g. "ndcg@10", "hit_value@10.explore", "repeat_share@10"."""
+        names = self._names()
+        if name not in names:
+            raise ConfigError(f"no summary value {name!r}; available: {', '.join(names)}")
+        key, k = names[name]
+        return self.summary[key][k]
 
     def summary_frame(self) -> pd.DataFrame:
         """Summary as a table: one row per metric, one column per cut-off."""
@@ -70,10 +99,25 @@ def _infer_n_items(recs: np.ndarray, truth: TruthLike, catalog: Catalog | None,
     return top + 1
 
 
+def _add_column(columns: dict[str, np.ndarray], summary: dict[str, dict[int, float]], metric: str,
+                part: str, k: int, values: np.ndarray, excluded: np.ndarray | None) -> None:
+    """Store one per-query column ("ndcg@10" or "ndcg@10.explore") and its NaN-skipping mean."""
+    col = np.asarray(values, dtype=np.float64)
+    if excluded is not None and excluded.any():
+        col = np.where(excluded, np.nan, col)
+    suffix = f".{part}" if part else ""
+    columns[f"{metric}@{k}{suffix}"] = col
+    finite = ~np.isnan(col)
+    summary.setdefault(f"{metric}{suffix}", {})[k] = float(col[finite].mean()) if finite.any() else float("nan")
+
+
 def evaluate(recs: np.ndarray, truth: TruthLike, metrics: Sequence[str | Metric] | None = None,
              ks: Sequence[int] | int = (5, 10, 20), catalog: Catalog | None = None, *,
              n_items: int | None = None, query_ids: Sequence | None = None,
-             empty_truth: EmptyTruth = "exclude", check_duplicates: bool = True) -> EvalResult:
+             empty_truth: EmptyTruth = "exclude", check_duplicates: bool = True,
+             history: sp.sparray | sp.spmatrix | None = None,
+             truth_value: sp.sparray | sp.spmatrix | None = None,
+             truth_margin: sp.sparray | sp.spmatrix | None = None) -> EvalResult:
     """Evaluate ranked recommendations against hidden items at several cut-offs at once.
 
     Parameters
@@ -92,6 +136,16 @@ def evaluate(recs: np.ndarray, truth: TruthLike, metrics: Sequence[str | Metric]
         left out of means for queries without relevant items. "zero": they score 0
         and count (what ranx does for a query present in qrels with no relevant doc).
     check_duplicates : reject an item repeated within a row (one row sort, O(n K log K)).
+    history : CSR (n_queries, n_items) in the truth's item index: items the
+        query's customer bought in the training period (empty row for anonymous
+        or new customers). Adds ``repeat_share@k`` and, for every truth-based
+        per-query metric, the parts "<metric>@k.repeat" (truth ∩ history) and
+        "<metric>@k.explore" (truth \ history); a query whose part is empty is
+        NaN for that part, whatever ``empty_truth`` says.
+    truth_value : CSR with the truth's sparsity, values = each hidden line's
+        real value (quantity x unit price). Adds ``hit_value@k``.
+    truth_margin : like truth_value with quantity x (price - cost), NaN-free.
+        Adds ``hit_margin@k``.
     """
     if empty_truth not in ("exclude", "zero"):
         raise ConfigError(f"empty_truth must be 'exclude' or 'zero', got {empty_truth!r}")
@@ -107,25 +161,29 @@ def evaluate(recs: np.ndarray, truth: TruthLike, metrics: Sequence[str | Metric]
     if query_ids is not None and len(query_ids) != n:
         raise DataError(f"query_ids has {len(query_ids)} labels for {n} queries")
 
-    ctx = EvalContext(recs=arr, truth=truth_mat, n_items=n_items_, catalog=catalog,
-                      empty_truth=empty_truth)
-    chosen = resolve_metrics(metrics, catalog)
+    ctx = EvalContext(
+        recs=arr, truth=truth_mat, n_items=n_items_, catalog=catalog, empty_truth=empty_truth,
+        history=None if history is None else as_history_matrix(history, n, n_items_),
+        truth_value=None if truth_value is None else align_line_values(truth_mat, truth_value, "truth_value"),
+        truth_margin=None if truth_margin is None else align_line_values(truth_mat, truth_margin, "truth_margin"))
+    parts: dict[str, EvalContext] = {}
+    if ctx.history is not None:
+        parts = dict(zip(PARTS, (ctx.restricted(t) for t in split_repeat_explore(truth_mat, ctx.history))))
+    chosen = resolve_metrics(metrics, catalog, ctx.given_inputs())
     columns: dict[str, np.ndarray] = {}
     summary: dict[str, dict[int, float]] = {}
-    excluded = ~ctx.evaluated
     for metric in chosen:
         values = metric.compute(ctx, cutoffs)
         if metric.scope == "global":
             summary[metric.name] = {k: float(values[k]) for k in cutoffs}
             continue
-        summary[metric.name] = {}
+        split = metric.needs_truth and bool(parts)
+        part_values = {p: metric.compute(pctx, cutoffs) for p, pctx in parts.items()} if split else {}
         for k in cutoffs:
-            col = np.asarray(values[k], dtype=np.float64)
-            if metric.needs_truth and excluded.any():
-                col = np.where(excluded, np.nan, col)
-            columns[f"{metric.name}@{k}"] = col
-            finite = ~np.isnan(col)
-            summary[metric.name][k] = float(col[finite].mean()) if finite.any() else float("nan")
+            _add_column(columns, summary, metric.name, "", k, values[k],
+                        ~ctx.evaluated if metric.needs_truth else None)
+            for p, pvals in part_values.items():
+                _add_column(columns, summary, metric.name, p, k, pvals[k], ~parts[p].has_truth)
     index = pd.RangeIndex(n, name="query") if query_ids is None else pd.Index(query_ids, name="query")
     per_query = pd.DataFrame(columns, index=index)
     return EvalResult(per_query=per_query, summary=summary, ks=cutoffs, n_queries=n,

@@ -33,22 +33,28 @@ class Metric(ABC):
     needs_truth : per-query values of queries without truth follow the
                   evaluation's empty-truth policy (NaN when excluded).
     requires    : catalog fields the metric reads.
-    default     : computed when ``evaluate(metrics=None)`` and ``requires`` is met.
+    inputs      : optional ``evaluate`` inputs the metric reads ("history",
+                  "truth_value", "truth_margin").
+    default     : computed when ``evaluate(metrics=None)`` and ``requires`` and
+                  ``inputs`` are met.
     """
 
     name: ClassVar[str]
     scope: ClassVar[Scope] = "query"
     needs_truth: ClassVar[bool] = True
     requires: ClassVar[tuple[str, ...]] = ()
+    inputs: ClassVar[tuple[str, ...]] = ()
     default: ClassVar[bool] = True
 
     @abstractmethod
     def compute(self, ctx: EvalContext, ks: Sequence[int]) -> Mapping[int, np.ndarray | float]:
         """Values for each cut-off in ``ks`` (all <= ctx.k_max)."""
 
-    def available(self, catalog: Catalog | None) -> bool:
-        """Whether the catalog provides every field this metric reads."""
-        return all(catalog is not None and catalog.has(f) for f in self.requires)
+    def available(self, catalog: Catalog | None, inputs: Iterable[str] = ()) -> bool:
+        """Whether the catalog provides every field and ``inputs`` every optional input this metric reads."""
+        given = set(inputs)
+        return (all(catalog is not None and catalog.has(f) for f in self.requires)
+                and all(name in given for name in self.inputs))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -62,8 +68,8 @@ _loaded = False
 def register_metric(cls: M) -> M:
     """Class decorator: make ``cls`` findable by its ``name``."""
     name = cls.__dict__.get("name")
-    if not isinstance(name, str) or not name or "@" in name:
-        raise TypeError(f"{cls.__name__} needs a class attribute name without '@'")
+    if not isinstance(name, str) or not name or "@" in name or "." in name:
+        raise TypeError(f"{cls.__name__} needs a class attribute name without '@' or '.'")
     existing = _REGISTRY.get(name)
     if existing is not None and existing.__qualname__ != cls.__qualname__:
         raise TypeError(f"metric name {name!r} is used by {existing.__qualname__} already")
@@ -95,16 +101,19 @@ def get_metric(name: str) -> Metric:
     return known[name]()
 
 
-def resolve_metrics(metrics: Iterable[str | Metric] | None, catalog: Catalog | None) -> list[Metric]:
+def resolve_metrics(metrics: Iterable[str | Metric] | None, catalog: Catalog | None,
+                    inputs: Iterable[str] = ()) -> list[Metric]:
     """Metric instances for ``evaluate``.
 
-    None -> every registered default metric whose catalog requirements are met.
-    Names and instances may be mixed; a named metric whose catalog fields are
+    None -> every registered default metric whose catalog fields and optional
+    inputs (names in ``inputs``, e.g. "history") are present. Names and
+    instances may be mixed; a named metric whose catalog fields or inputs are
     missing is an error rather than a silent skip.
     """
+    given = frozenset(inputs)
     if metrics is None:
         chosen = [cls() for cls in available_metrics().values() if cls.default]
-        return [m for m in chosen if m.available(catalog)]
+        return [m for m in chosen if m.available(catalog, given)]
     out: list[Metric] = []
     for m in metrics:
         metric = get_metric(m) if isinstance(m, str) else m
@@ -112,6 +121,10 @@ def resolve_metrics(metrics: Iterable[str | Metric] | None, catalog: Catalog | N
             raise ConfigError(f"{m!r} is neither a metric name nor a Metric instance")
         if not metric.available(catalog):
             raise ConfigError(f"metric {metric.name!r} needs catalog fields {list(metric.requires)}")
+        absent = [name for name in metric.inputs if name not in given]
+        if absent:
+            wanted = ", ".join(f"{name}=..." for name in absent)
+            raise ConfigError(f"metric {metric.name!r} needs evaluate({wanted}); pass it or drop the metric")
         out.append(metric)
     names = [m.name for m in out]
     if len(set(names)) != len(names):

@@ -127,3 +127,18 @@ class IntraListDiversity(Metric):
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[k] = np.where(pairs > 0, 1.0 - ctx.at(cum_same, k) / pairs, np.nan)
         return out
+
+
+@register_metric
+class FillRate(Metric):
+    """Share of the k slots holding an item (not -1 padding); 0 for an empty list.
+
+    Not computed by default (request "fill_rate"), so the default column set is unchanged.
+    """
+
+    name = "fill_rate"
+    needs_truth = False
+    default = False
+
+    def compute(self, ctx: EvalContext, ks: Sequence[int]) -> dict[int, np.ndarray]:
+        return {k: ctx.at(ctx.n_valid, k) / k for k in ks}

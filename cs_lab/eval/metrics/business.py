@@ -1,8 +1,12 @@
-"""Business metrics: revenue, margin and attach rate of the accepted add-ons.
+"""Business metrics at catalog prices: revenue, margin and attach rate of the accepted add-ons.
 
 An add-on is "accepted" when a recommended item in the top k is one of the
-query's hidden items (a hit). Its value is price x typical quantity (both from
-the catalog, aligned to item indices):
+query's hidden items (a hit). Here its value is price x typical quantity, both
+from the catalog, i.e. priced at the *training-period medians* of each item,
+not at what the customer actually paid for the hidden line. For the hidden
+line's real value use ``hit_value`` / ``hit_margin`` (metrics/lines.py,
+``evaluate(truth_value=..., truth_margin=...)``), which the runner moves to.
+Conventions of the catalog pricing:
 
 * NaN price           -> the hit contributes 0 revenue and 0 margin;
 * NaN cost            -> the hit contributes 0 margin (revenue still counts);
@@ -41,7 +45,10 @@ def line_revenue(ctx: EvalContext, metric: str) -> np.ndarray:
 
 @register_metric
 class Revenue(Metric):
-    """Revenue of the hit items in the top k: sum of price x typical quantity."""
+    """Revenue of the hit items in the top k at catalog (training-median) price x typical quantity.
+
+    Not what the customer paid for the hidden line: see ``hit_value`` for that.
+    """
 
     name = "revenue"
     requires = ("price",)
@@ -52,7 +59,10 @@ class Revenue(Metric):
 
 @register_metric
 class Margin(Metric):
-    """Margin of the hit items in the top k: sum of (price - cost) x typical quantity, known costs only."""
+    """Margin of the hit items in the top k at catalog (training-median) (price - cost) x typical quantity.
+
+    Known costs only. Not the hidden line's real margin: see ``hit_margin`` for that.
+    """
 
     name = "margin"
     requires = ("price", "cost")
@@ -79,7 +89,7 @@ class AttachRate(Metric):
 
 @register_metric
 class AddonValue(Metric):
-    """Expected add-on value per cart: mean revenue@k over the evaluated queries."""
+    """Expected add-on value per cart at catalog (training-median) prices: mean revenue@k."""
 
     name = "addon_value"
     scope = "global"
