@@ -51,7 +51,7 @@ test-fast: setup
 data: setup
 	@for d in $(DATASETS); do $(BIN)/cs-lab data prepare $$d || exit 1; done
 
-SUITE ?= experiments/complete_journey.yaml experiments/online_retail.yaml
+SUITE ?= experiments/complete_journey.yaml experiments/complete_journey_explore.yaml experiments/online_retail.yaml experiments/online_retail_explore.yaml
 RUN_ARGS ?=
 
 # The default suite: basket completion on The Complete Journey and (when its raw file is present)

@@ -255,10 +255,9 @@ def make_eval_set(h: BasketCompletion, train: Interactions, explore: bool = Fals
     history_train = customer_history(train, queries.customers)
     history = sp.hstack([history_train, sp.csr_matrix((len(queries), n_extra), dtype=np.float32)]).tocsr()
     anon = h.queries[S.CUSTOMER].isna().to_numpy() if S.CUSTOMER in h.queries else np.ones(len(queries), bool)
-    cust = h.queries[S.CUSTOMER].astype(object).to_numpy() if S.CUSTOMER in h.queries else \
-        np.full(len(queries), None, dtype=object)
-    clusters = np.where(anon, "q:" + h.queries["query_id"].astype(str).to_numpy(),
-                        "c:" + pd.Series(cust).astype(str).to_numpy())
+    qid_s = "q:" + h.queries["query_id"].astype(str)
+    cust_s = ("c:" + h.queries[S.CUSTOMER].astype(str)) if S.CUSTOMER in h.queries else qid_s
+    clusters = np.where(anon, qid_s.to_numpy(dtype=object), cust_s.to_numpy(dtype=object)).astype(str)
     return EvalSet(h, queries, truth, eval_items, catalog, _segments(h, queries, train), history=history,
                    exclude=history_train if explore else None, truth_value=truth_value,
                    truth_margin=truth_margin, clusters=clusters)

@@ -35,10 +35,13 @@ def tiny_spec(folder: Path, name: str = "tiny", trials: int = 3, extra_models: l
     spec = {
         "name": name,
         "dataset": str(mapping),
+        "split": {"test_fraction": 0.3, "windows": 2},
+        "seeds": 2,
         "task": {"max_queries": 300, "max_validation_queries": 200},
         "tuning": {"trials": trials, "seed": 0},
         "metrics": {"ks": [5, 10], "objective": "ndcg@10"},
-        "comparison": {"baseline": "popularity", "bootstrap": 200},
+        "comparison": {"baselines": ["popularity"], "bootstrap": 200,
+                       "metrics": ["ndcg@10", "hit_rate@10", "recall@10", "hit_value@10"]},
         "models": [
             {"name": "popularity", "config": {"model": "popularity"}},
             {"name": "item_knn", "config": {"model": "item_knn", "weighting": "cosine", "train_on": "baskets"}},

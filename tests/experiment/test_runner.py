@@ -31,23 +31,84 @@ def test_end_to_end(spec_path, tmp_path):
     assert len(trials) == 3 and all(r["name"].startswith("trial-") for r in trials)
     assert all(r["status"] == FINISHED for r in tr.runs.values())
     als = tr.runs[parents["als"]]
-    assert "test.ndcg_at_10" in als["metrics"] and "test.ndcg_at_10.ci_low" in als["metrics"]
-    assert als["metrics"]["test.ndcg_at_10.ci_low"] <= als["metrics"]["test.ndcg_at_10"] <= \
-        als["metrics"]["test.ndcg_at_10.ci_high"]
+    m = als["metrics"]
+    assert "test.ndcg_at_10" in m and "test.ndcg_at_10.ci_low" in m
+    assert m["test.ndcg_at_10.ci_low"] <= m["test.ndcg_at_10"] <= m["test.ndcg_at_10.ci_high"]
+    # repeat / explore parts, per-window values, the spread over windows and seeds, validation score
+    for key in ("test.ndcg_at_10.repeat", "test.ndcg_at_10.explore", "test.repeat_share_at_10",
+                "test.hit_value_at_10", "test.fill_rate_at_10", "test.w0.ndcg_at_10", "test.w1.ndcg_at_10",
+                "test.ndcg_at_10.sd_windows", "test.ndcg_at_10.sd_seeds", "valid.ndcg_at_10"):
+        assert key in m, key
     assert {"per_query.parquet", "plots/optimisation_history.png", "trials.csv"} <= set(als["artifacts"])
-    for tag in ("git_commit", "dataset_sha256", "split_fingerprint", "spec_hash"):
+    for tag in ("git_commit", "code_version", "dataset_sha256", "split_fingerprint", "spec_hash"):
         assert tag in als["tags"]
     assert als["params"]["factors"] != "" and "base.factors" in als["params"]
     comp = tr.runs[parents["comparison"]]
-    assert {"spec.yaml", "leaderboard.csv", "leaderboard.md", "comparison.csv", "comparison.md",
-            "segments.csv", "plots/metrics_vs_k.png"} <= set(comp["artifacts"])
+    assert {"spec.yaml", "leaderboard.csv", "leaderboard.md", "comparison.csv", "comparison.md", "verdict.txt",
+            "secondary.csv", "segments.csv", "per_window.csv", "plots/metrics_vs_k.png",
+            "plots/per_window.png"} <= set(comp["artifacts"])
     board = res.leaderboard
-    assert list(board["model"]) and set(board["model"]) == {"popularity", "item_knn", "als"}
-    assert (board["ndcg@10"].diff().dropna() <= 1e-12).all()  # sorted by the objective
-    cmp = res.comparison
-    assert set(cmp.columns) >= {"diff", "ci_low", "ci_high", "p_holm"}
+    assert set(board["model"]) == {"popularity", "item_knn", "als"}
+    # ordered by the validation objective (the winner first), never by test
+    assert (board["valid ndcg@10"].diff().dropna() <= 1e-12).all()
+    assert board.iloc[0]["model"] == res.winner == comp["tags"]["winner"]
+    assert {"ndcg@10.repeat", "ndcg@10.explore", "ndcg@10 sd"} <= set(board.columns)
+    # recall@10 == hit_rate@10 under leave-one-out: listed once
+    assert "recall@10" in res.compared.duplicates
+    fam = res.comparison
+    assert set(fam["model_b"]) == {"popularity"} and set(fam["metric"]) == {"ndcg@10"}
+    # the interval printed next to a decision is the one that made it
+    assert (fam["significant"] == ((fam["ci_low"] > 0) | (fam["ci_high"] < 0))).all()
     # planted pairs: item-kNN beats popularity clearly on this data
-    assert res.outcomes["item_knn"].result.summary["ndcg"][10] > res.outcomes["popularity"].result.summary["ndcg"][10]
+    assert res.outcomes["item_knn"].test_values("ndcg@10").mean() > res.outcomes["popularity"].test_values("ndcg@10").mean()
+    assert len(res.outcomes["als"].windows) == 2 and res.outcomes["als"].seeds == 2
+    assert res.outcomes["item_knn"].seeds == 1                       # deterministic: one fit per window
+
+
+def test_noise_in_the_test_set_cannot_change_the_choice(spec_path, tmp_path, monkeypatch):
+    clean, _ = run(spec_path, tmp_path / "clean")
+    from cs_lab.experiment import task as task_mod
+    from cs_lab.experiment.stages import prepare as prep
+
+    real = task_mod.prepare_windows
+
+    def noisy(spec, dataset=None):
+        out = real(spec, dataset)
+        rng = np.random.default_rng(0)
+        for t in out:
+            ev = t.final.eval
+            ev.truth = ev.truth[rng.permutation(ev.truth.shape[0])]       # test truth -> noise
+            ev.truth_value = ev.truth_value[rng.permutation(ev.truth.shape[0])]
+        return out
+
+    monkeypatch.setattr(prep, "prepare_windows", noisy)
+    dirty, _ = run(spec_path, tmp_path / "noisy")
+    assert dirty.winner == clean.winner
+    assert list(dirty.leaderboard["model"]) == list(clean.leaderboard["model"])
+    assert not np.allclose(dirty.leaderboard["ndcg@10"], clean.leaderboard["ndcg@10"])   # test did change
+
+
+def test_a_code_change_invalidates_every_cache(spec_path, tmp_path, monkeypatch):
+    first, _ = run(spec_path, tmp_path)
+    from cs_lab.experiment.stages import context
+
+    monkeypatch.setattr(context, "code_version", lambda: "0.1.0+a-changed-scorer")
+    second, tr = run(spec_path, tmp_path)
+    assert not any(o.cached for o in second.outcomes.values())        # every model refitted
+    trials = [r for r in tr.runs.values() if r["name"].startswith("trial-")]
+    assert len(trials) == 3                                           # a new study, tuned afresh
+
+
+def test_explore_task(tmp_path, tmp_cache):
+    path = tiny_spec(tmp_path, trials=2, task={"max_queries": 300, "max_validation_queries": 200,
+                                               "exclude": ["cart", "history"]},
+                     metrics={"ks": [5, 10], "objective": "ndcg@10.explore"})
+    res, _ = run(path, tmp_path)
+    board = res.leaderboard.set_index("model")
+    assert (board["repeat_share@10"] == 0).all()           # the history is never recommended
+    for t in res.windows:                                  # only carts with a new hidden item are scored
+        assert t.final.eval.truth.multiply(t.final.eval.history).nnz == 0
+    assert set(res.comparison["metric"]) == {"ndcg@10.explore"}
 
 
 def test_rerun_recomputes_nothing(spec_path, tmp_path):
@@ -57,7 +118,7 @@ def test_rerun_recomputes_nothing(spec_path, tmp_path):
     trials = [r for r in tr.runs.values() if r["name"].startswith("trial-")]
     assert trials == []  # the study already has its trials
     for name, o in first.outcomes.items():
-        np.testing.assert_array_equal(o.result.per_query.to_numpy(), second.outcomes[name].result.per_query.to_numpy())
+        np.testing.assert_array_equal(o.per_query()[0].to_numpy(), second.outcomes[name].per_query()[0].to_numpy())
 
 
 def test_same_config_same_numbers(tmp_path, tmp_cache):
@@ -65,8 +126,8 @@ def test_same_config_same_numbers(tmp_path, tmp_cache):
     b, _ = run(tiny_spec(tmp_path / "b", trials=2), tmp_path / "b")
     for name in a.outcomes:
         assert a.outcomes[name].params == b.outcomes[name].params
-        np.testing.assert_array_equal(a.outcomes[name].result.per_query.to_numpy(),
-                                      b.outcomes[name].result.per_query.to_numpy())
+        np.testing.assert_array_equal(a.outcomes[name].per_query()[0].to_numpy(),
+                                      b.outcomes[name].per_query()[0].to_numpy())
 
 
 def test_killed_run_resumes_without_redoing_trials(spec_path, tmp_path, monkeypatch):
@@ -91,7 +152,7 @@ def test_killed_run_resumes_without_redoing_trials(spec_path, tmp_path, monkeypa
     res, tr2 = run(spec_path, tmp_path, resume=True)
     new_trials = [r for r in tr2.runs.values() if r["name"].startswith("trial-")]
     assert len(new_trials) == 1  # 2 were done before the kill, 3 were asked for
-    assert res.outcomes["als"].tuned_trials == 3
+    assert res.outcomes["als"].n_trials == 3
     storage = optuna.storages.JournalStorage(
         optuna.storages.journal.JournalFileBackend(str(tmp_path / "runs" / "tiny" / "optuna.journal")))
     study = optuna.load_study(study_name=optuna.get_all_study_names(storage)[0], storage=storage)
@@ -102,7 +163,7 @@ def test_killed_run_resumes_without_redoing_trials(spec_path, tmp_path, monkeypa
 def test_simulation_section(spec_path, tmp_path):
     res, tr = run(spec_path, tmp_path)
     sim = res.simulation
-    best = res.leaderboard.iloc[0]["model"]
+    best = res.winner
     assert sim.arms == ["control", "popularity", best] or sim.arms == ["control", "popularity"]
     arms = sim.result.arms.set_index("arm")
     assert arms.loc["control", "conversion"] > 0          # organic purchases make control realistic
