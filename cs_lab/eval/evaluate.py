@@ -140,7 +140,7 @@ def evaluate(recs: np.ndarray, truth: TruthLike, metrics: Sequence[str | Metric]
         query's customer bought in the training period (empty row for anonymous
         or new customers). Adds ``repeat_share@k`` and, for every truth-based
         per-query metric, the parts "<metric>@k.repeat" (truth ∩ history) and
-        "<metric>@k.explore" (truth \ history); a query whose part is empty is
+        "<metric>@k.explore" (truth minus history); a query whose part is empty is
         NaN for that part, whatever ``empty_truth`` says.
     truth_value : CSR with the truth's sparsity, values = each hidden line's
         real value (quantity x unit price). Adds ``hit_value@k``.

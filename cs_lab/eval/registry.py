@@ -119,7 +119,7 @@ def resolve_metrics(metrics: Iterable[str | Metric] | None, catalog: Catalog | N
         metric = get_metric(m) if isinstance(m, str) else m
         if not isinstance(metric, Metric):
             raise ConfigError(f"{m!r} is neither a metric name nor a Metric instance")
-        if not metric.available(catalog):
+        if not metric.available(catalog, metric.inputs):
             raise ConfigError(f"metric {metric.name!r} needs catalog fields {list(metric.requires)}")
         absent = [name for name in metric.inputs if name not in given]
         if absent:
