@@ -57,11 +57,15 @@ class EvalSet:
     def evaluate(self, ids: np.ndarray, ks, rows: slice | None = None):
         """Metrics of recommendation ids (rows of this set, or the slice ``rows``)."""
         from cs_lab.eval import evaluate
+        from cs_lab.eval.registry import resolve_metrics
 
         def part(m):
             return m if m is None or rows is None else m[rows]
 
-        return evaluate(ids, part(self.truth), ks=ks, catalog=self.catalog, query_ids=part(self.query_ids),
+        given = [n for n, v in (("history", self.history), ("truth_value", self.truth_value),
+                                ("truth_margin", self.truth_margin)) if v is not None]
+        metrics = [m.name for m in resolve_metrics(None, self.catalog, given)] + ["fill_rate"]
+        return evaluate(ids, part(self.truth), metrics, ks=ks, catalog=self.catalog, query_ids=part(self.query_ids),
                         history=part(self.history), truth_value=part(self.truth_value),
                         truth_margin=part(self.truth_margin))
 

@@ -38,6 +38,9 @@ SCORE_BLOCK = 1 << 24  # max floats in one dense score block (128 MB as float64)
 
 class Recommender(ABC):
     config_class: ClassVar[type[ModelConfig]] = ModelConfig
+    # True when the fitted result depends on the seed (random initialisation, sampling): the runner
+    # then fits it once per seed (spec `seeds`); deterministic models are fitted once
+    stochastic: ClassVar[bool] = False
 
     def __init__(self, config: ModelConfig | None = None, **params: Any) -> None:
         if config is None:

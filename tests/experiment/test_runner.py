@@ -77,8 +77,9 @@ def test_noise_in_the_test_set_cannot_change_the_choice(spec_path, tmp_path, mon
         rng = np.random.default_rng(0)
         for t in out:
             ev = t.final.eval
-            ev.truth = ev.truth[rng.permutation(ev.truth.shape[0])]       # test truth -> noise
-            ev.truth_value = ev.truth_value[rng.permutation(ev.truth.shape[0])]
+            perm = rng.permutation(ev.truth.shape[0])        # each cart gets another cart's hidden items
+            ev.truth, ev.truth_value = ev.truth[perm], ev.truth_value[perm]
+            ev.truth_margin = None if ev.truth_margin is None else ev.truth_margin[perm]
         return out
 
     monkeypatch.setattr(prep, "prepare_windows", noisy)

@@ -27,15 +27,26 @@ class Fitted:
 
 
 def seeded(params: dict, offset: int) -> dict:
-    """The parameters with the model's seed moved by ``offset`` (models without a seed: unchanged)."""
-    if offset and "seed" in params:
-        return {**params, "seed": int(params["seed"]) + offset}
-    return params
+    """The parameters with every seed (the model's and its sub-models') moved by ``offset``."""
+    if not offset:
+        return params
+    return {k: (int(v) + offset if k == "seed" or k.endswith(".seed") else v) for k, v in params.items()}
+
+
+def is_stochastic(params: dict) -> bool:
+    """Whether the model (or any sub-model of a composite: keys ``models.<name>.model``) depends on its seed."""
+    from cs_lab.models import registry
+
+    if getattr(registry.get(str(params["model"])), "stochastic", False):
+        return True
+    subs = {k[: -len(".model")] for k in params if k.startswith("models.") and k.endswith(".model")
+            and k.count(".") == 2}
+    return any(is_stochastic({k[len(p) + 1:]: v for k, v in params.items() if k.startswith(p + ".")}) for p in subs)
 
 
 def n_seeds(params: dict, seeds: int) -> int:
-    """Fits per window: ``seeds`` for models with a seed, one for deterministic ones."""
-    return seeds if "seed" in params else 1
+    """Fits per window: ``seeds`` for stochastic models, one for deterministic ones."""
+    return seeds if is_stochastic(params) else 1
 
 
 def model_dir(ctx: RunContext, name: str, params: dict, fingerprint: str) -> Path:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cs_lab.eval.stats import render_comparison, segment_breakdown
+from cs_lab.eval.stats import segment_breakdown
 from cs_lab.experiment import plots
 from cs_lab.experiment.stages.compare import Comparison
 from cs_lab.experiment.stages.context import RunContext
@@ -93,7 +93,7 @@ def log_comparison(ctx: RunContext, scores: dict[str, ModelScores], sel: Selecti
     log_dataframe(tracker, run, truth_frame(windows.latest.final.eval), "truth.parquet")
     if cmp.family is not None:
         log_dataframe(tracker, run, cmp.family, "comparison.csv")
-        tracker.log_text(run, render_comparison(cmp.family), "comparison.md")
+        tracker.log_text(run, family_markdown(cmp.family, spec.comparison.alpha), "comparison.md")
     if cmp.secondary is not None:
         log_dataframe(tracker, run, cmp.secondary, "secondary.csv")
     if cmp.duplicates:
@@ -121,3 +121,15 @@ def log_comparison(ctx: RunContext, scores: dict[str, ModelScores], sel: Selecti
     tracker.log_metrics(run, metrics)
     ctx.end(run)
     return run
+
+
+def family_markdown(family: pd.DataFrame, alpha: float) -> str:
+    """The decision family as Markdown: each decision next to the simultaneous interval that made it."""
+    level = f"{1 - alpha:.0%}"
+    shown = pd.DataFrame({
+        "model": family["model_a"], "vs baseline": family["model_b"], "metric": family["metric"],
+        "n": family["n"], "diff": family["diff"].map(lambda v: f"{v:+.4f}"),
+        f"simultaneous {level} CI": [f"[{lo:+.4f}, {hi:+.4f}]" for lo, hi in zip(family["ci_low"], family["ci_high"])],
+        "adjusted p": family["p_adj"].map(lambda v: f"{v:.3g}"), "decision": family["decision"]})
+    return (f"Decision family: {len(family)} comparisons; max-T simultaneous intervals; a decision is "
+            "exactly 'the interval excludes 0'.\n\n" + markdown_table(shown))

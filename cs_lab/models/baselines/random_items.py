@@ -21,6 +21,7 @@ class RandomConfig(ModelConfig):
 
 @register
 class RandomItems(Recommender):
+    stochastic = True
     """Uniform random scores over the items seen in training.
 
     Each query draws from its own generator seeded with (seed, crc32(query id)), so a query gets

@@ -55,6 +55,7 @@ class FactorConfig(CartScoringConfig):
 
 
 class FactorRecommender(Recommender):
+    stochastic = True   # random initialisation (and sampling for BPR / LMF / LightFM)
     """Base of the factor models: NumPy scoring of copied-out factors (see module docstring).
 
     Subclasses implement ``_fit`` (ending in ``_set_factors``) and ``_fold_in_carts``.
