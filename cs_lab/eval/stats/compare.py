@@ -34,6 +34,19 @@ def model_pairs(models: Sequence[str], baseline: str | None, pairwise: bool) -> 
     return pairs
 
 
+def check_same_queries(per_query: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The frames by model name; DataError unless every frame indexes the same queries (any order)."""
+    names = list(per_query)
+    frames = {m: per_query[m] for m in names}
+    reference = frames[names[0]].index
+    for m in names[1:]:
+        index = frames[m].index
+        if len(index) != len(reference) or not index.sort_values().equals(reference.sort_values()):
+            raise DataError(f"models {names[0]!r} and {m!r} were evaluated on different queries",
+                            hint="evaluate every model on the same query set")
+    return frames
+
+
 def compare_models(per_query: Mapping[str, pd.DataFrame], metrics: Sequence[str] | None = None,
                    baseline: str | None = None, pairwise: bool = True, alpha: float = 0.05,
                    n_boot: int = 2000, ci: float = 0.95, seed: int = 0) -> pd.DataFrame:
@@ -51,13 +64,7 @@ def compare_models(per_query: Mapping[str, pd.DataFrame], metrics: Sequence[str]
     if len(per_query) < 2:
         raise ConfigError("compare_models needs at least two models")
     names = list(per_query)
-    frames = {m: per_query[m] for m in names}
-    reference = frames[names[0]].index
-    for m in names[1:]:
-        index = frames[m].index
-        if len(index) != len(reference) or not index.sort_values().equals(reference.sort_values()):
-            raise DataError(f"models {names[0]!r} and {m!r} were evaluated on different queries",
-                            hint="evaluate every model on the same query set")
+    frames = check_same_queries(per_query)
     if metrics is None:
         metrics = [c for c in frames[names[0]].columns if all(c in f.columns for f in frames.values())]
     for m in names:
