@@ -121,7 +121,7 @@ def compare(ctx: RunContext, scores: dict[str, ModelScores], sel: Selection) -> 
         maximize = sel.direction == "maximize"
         family["decision"] = [_better(lo, hi, maximize) for lo, hi in zip(family["ci_low"], family["ci_high"])]
         if secondary:
-            second = compare_secondary(frames, secondary, pairs, clusters=clusters, alpha=cmp.alpha,
+            second = compare_secondary(frames, secondary, pairs, clusters=clusters, ci=1 - cmp.alpha,
                                        n_boot=cmp.bootstrap, seed=spec.seed)
         verdict = make_verdict(sel, family, per_window, board, baselines, objective)
     return Comparison(board, family, second, per_window, dup, verdict, shown)
