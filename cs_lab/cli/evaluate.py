@@ -58,19 +58,45 @@ def handler(args: argparse.Namespace) -> int:
     truth = read_table(args.truth, TRUTH_COLUMNS)
     arrays = arrays_from_tables(recs, truth, k=max(args.k), recs_source=str(args.recs),
                                 truth_source=str(args.truth))
-    result = evaluate(arrays.recs, arrays.truth, metrics=list(ACCURACY_METRICS), ks=args.k,
-                      query_ids=arrays.query_ids)
+    history = None
+    metrics = list(ACCURACY_METRICS)
+    if args.history is not None:
+        history = history_matrix(read_table(args.history, TRUTH_COLUMNS), arrays, str(args.history))
+    result = evaluate(arrays.recs, arrays.truth, metrics=metrics, ks=args.k,
+                      query_ids=arrays.query_ids, history=history)
+    names = [m + p for m in ACCURACY_METRICS for p in ("", ".repeat", ".explore") if m + p in result.summary]
     if args.json:
         payload = {k: {m: (None if math.isnan(v) else v) for m, v in values.items()}
-                   for k, values in result.by_k(ACCURACY_METRICS).items()}
+                   for k, values in result.by_k(names).items()}
         print(json.dumps(payload, allow_nan=False))
         return 0
-    table = result.summary_frame().loc[list(ACCURACY_METRICS)]
+    table = result.summary_frame().loc[names]
     print(render_frame(table, fmt="text"))
+    if history is not None:
+        print("\n.repeat: hidden items the customer had bought before (in HISTORY); .explore: the others "
+              "(queries without such items are left out of that part's mean)")
     print(f"\n{result.n_queries} queries, {result.n_queries - result.n_empty_truth} with hidden items "
           f"({result.n_empty_truth} without hidden items are excluded), "
           f"{len(arrays.item_ids)} distinct items")
     return 0
+
+
+def history_matrix(history: pd.DataFrame, arrays, source: str):
+    """CSR (queries, items) of the HISTORY table's (query_id, item_id) pairs in the evaluation's
+    index; rows for queries or items the evaluation does not know are dropped (they cannot matter)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    if history.empty:
+        raise DataError("the history table has no rows", file=source,
+                        hint="give the items each query's customer bought before, or drop --history")
+    q = pd.Index(pd.Series(arrays.query_ids).astype(str)).get_indexer(history[QUERY])
+    i = pd.Index(pd.Series(arrays.item_ids).astype(str)).get_indexer(history[ITEM])
+    ok = (q >= 0) & (i >= 0)
+    m = sp.csr_matrix((np.ones(int(ok.sum()), np.float32), (q[ok], i[ok])), shape=arrays.truth.shape)
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -84,6 +110,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("truth", metavar="TRUTH", type=Path, help="hidden items table")
     parser.add_argument("--k", type=parse_ks, default=(5, 10, 20), metavar="K[,K...]",
                         help="cut-offs, comma-separated (default 5,10,20)")
+    parser.add_argument("--history", type=Path, default=None, metavar="HISTORY",
+                        help="query_id, item_id of the items each query's customer bought before: every metric "
+                             "is then also shown on the repeat and explore parts of the truth (history.parquet "
+                             "of a run's comparison)")
     parser.add_argument("--json", action="store_true",
                         help='print one JSON object {"<k>": {metric: value}}')
     parser.set_defaults(func=handler)

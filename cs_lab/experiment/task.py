@@ -312,3 +312,12 @@ def recommendations_frame(ids: np.ndarray, query_ids: np.ndarray, items: np.ndar
 def truth_frame(ev: EvalSet) -> pd.DataFrame:
     """query_id, item_id of the hidden items (the TRUTH file of `cs-lab evaluate`)."""
     return ev.holdout.truth[["query_id", "item_id"]].copy()
+
+
+def history_frame(ev: EvalSet) -> pd.DataFrame:
+    """query_id, item_id of the items each query's customer bought in training (the HISTORY file of
+    `cs-lab evaluate --history`), restricted to items that matter there: the hidden ones."""
+    if ev.history is None:
+        return pd.DataFrame({"query_id": [], "item_id": []})
+    h = ev.history.multiply(ev.truth).tocoo()
+    return pd.DataFrame({"query_id": ev.query_ids[h.row], "item_id": ev.eval_items[h.col]})

@@ -194,6 +194,16 @@ def test_logged_recommendations_evaluate_through_the_cli(spec_path, tmp_path, ca
     for k in (5, 10):
         for metric in ("ndcg", "precision", "recall", "hit_rate", "mrr"):
             assert abs(got[str(k)][metric] - out.result.summary[metric][k]) < 1e-12, (metric, k)
+    # with the logged history the CLI splits every metric into repeat and explore, as the run did
+    from cs_lab.experiment.task import history_frame
+
+    history_frame(ev).to_csv(tmp_path / "history.csv", index=False)
+    assert main(["evaluate", str(tmp_path / "recs.parquet"), str(tmp_path / "truth.csv"), "--k", "10",
+                 "--history", str(tmp_path / "history.csv"), "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)["10"]
+    for metric in ("ndcg", "hit_rate"):
+        for part in (".repeat", ".explore"):
+            assert abs(got[metric + part] - out.result.value(f"{metric}@10{part}")) < 1e-12, (metric, part)
 
 
 def test_multi_objective_tuning_reports_pareto_front(tmp_path, tmp_cache):

@@ -18,7 +18,7 @@ from cs_lab.experiment.stages.context import RunContext
 from cs_lab.experiment.stages.evaluate import ModelScores
 from cs_lab.experiment.stages.prepare import Windows
 from cs_lab.experiment.stages.select import Selection
-from cs_lab.experiment.task import recommendations_frame, truth_frame
+from cs_lab.experiment.task import history_frame, recommendations_frame, truth_frame
 from cs_lab.models.base import Recommender
 from cs_lab.tracking.tracker import log_dataframe, markdown_table
 
@@ -91,6 +91,7 @@ def log_comparison(ctx: RunContext, scores: dict[str, ModelScores], sel: Selecti
     tracker.log_text(run, text, "verdict.txt")
     log_dataframe(tracker, run, cmp.per_window.reset_index(names="model"), "per_window.csv")
     log_dataframe(tracker, run, truth_frame(windows.latest.final.eval), "truth.parquet")
+    log_dataframe(tracker, run, history_frame(windows.latest.final.eval), "history.parquet")
     if cmp.family is not None:
         log_dataframe(tracker, run, cmp.family, "comparison.csv")
         tracker.log_text(run, family_markdown(cmp.family, spec.comparison.alpha), "comparison.md")

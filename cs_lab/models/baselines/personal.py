@@ -35,14 +35,17 @@ class Personal(Recommender):
         self.history_ = train.customer_items.tocsr()
         self.popularity_ = np.asarray(train.item_popularity(), dtype=np.float64)
 
-    def _personal(self, queries: Queries) -> np.ndarray:
-        """Dense personal scores (>= 1) for bought items, -inf elsewhere."""
-        s = np.full((len(queries), self.n_items), -np.inf)
+    def _personal(self, queries: Queries, out: np.ndarray | None = None) -> np.ndarray:
+        """Dense personal scores (>= 1) for bought items, written into ``out`` (default: -inf
+        everywhere else). Only the customers' stored items are touched (no dense history copy)."""
+        s = np.full((len(queries), self.n_items), -np.inf) if out is None else out
         known = np.flatnonzero(queries.customers >= 0)
         if len(known):
-            counts = self.history_[queries.customers[known]].toarray().astype(np.float64)
-            block = np.where(counts > 0, counts + tie_break(self.popularity_)[None, :], -np.inf)
-            s[known] = block
+            sub = self.history_[queries.customers[known]].tocsr()
+            rows = np.repeat(known, np.diff(sub.indptr))
+            cols = sub.indices
+            ok = sub.data > 0
+            s[rows[ok], cols[ok]] = sub.data[ok].astype(np.float64) + tie_break(self.popularity_)[cols[ok]]
         return s
 
     def _score(self, queries: Queries) -> np.ndarray:
@@ -64,6 +67,7 @@ class PersonalFallback(Personal):
     config_class = PersonalFallbackConfig
 
     def _score(self, queries: Queries) -> np.ndarray:
-        s = self._personal(queries)
         fill = np.where(self.popularity_ > 0, tie_break(self.popularity_), -np.inf)
-        return np.maximum(s, fill[None, :])
+        s = np.empty((len(queries), self.n_items))
+        s[:] = fill[None, :]
+        return self._personal(queries, out=s)   # personal scores (>= 1) replace the fallback (< 1)
