@@ -64,8 +64,9 @@ display(Markdown(
 
 # %% [markdown]
 # ## Leaderboard
-# Test-period value of each comparison metric with its bootstrap 95% confidence interval
-# (over test carts), best objective first.
+# Test value of the objective and of each secondary metric, pooled over the test carts of every
+# rolling-origin window, with its cluster-bootstrap 95% confidence interval (customers resampled).
+# Models are in the order the run chose them: by the **validation** objective (the winner first).
 
 # %%
 board = tables.leaderboard(runs)
@@ -74,15 +75,19 @@ publish(figures.leaderboard_ci(board, METRICS, title=f"{runs.name}: test metrics
         "leaderboard_ci.png")
 
 # %% [markdown]
-# ## Significance matrix
-# Paired tests on the objective between every pair of models (same test carts): mean difference
-# row minus column, paired t-test p-values Holm-adjusted over all comparisons of the run.
+# ## The verdict and its decision family
+# The declared family: each model against each baseline on the objective. The intervals are
+# simultaneous (max-T bootstrap over customers); a decision is exactly "the interval excludes 0",
+# so the interval shown beside a decision is the one that made it. Untested pairs are blank.
 
 # %%
+if has_artifact(client, runs.comparison_id, "verdict.txt"):
+    print(read_artifact(client, runs.comparison_id, "verdict.txt"))
 comparison = read_artifact(client, runs.comparison_id, "comparison.csv")
 matrices = tables.pairwise(comparison, OBJECTIVE, list(runs.models))
-display(comparison[comparison["metric"] == OBJECTIVE].sort_values("p_holm")
-        [["model_a", "model_b", "diff", "ci_low", "ci_high", "p_holm", "significant"]].reset_index(drop=True))
+p_col = "p_adj" if "p_adj" in comparison.columns else "p_holm"
+display(comparison[comparison["metric"] == OBJECTIVE].sort_values(p_col)
+        [["model_a", "model_b", "diff", "ci_low", "ci_high", p_col, "significant"]].reset_index(drop=True))
 publish(figures.significance_heatmap(matrices, OBJECTIVE, ALPHA), "significance.png")
 
 # %% [markdown]

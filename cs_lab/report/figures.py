@@ -80,9 +80,10 @@ def leaderboard_ci(board: pd.DataFrame, metrics: list[str], title: str = "") -> 
 
 def significance_heatmap(matrices: dict[str, pd.DataFrame], metric: str, alpha: float = 0.05,
                          title: str = "", cap: float = 6.0) -> Figure:
-    """Pairwise paired tests on ``metric``: colour = sign(row - column) x -log10(Holm-adjusted p)
-    (capped at ``cap``), text = the mean difference row - column, * where p_holm <= alpha."""
-    diff, p = matrices["diff"], matrices["p_holm"]
+    """The decision family on ``metric`` (each model vs each baseline): colour = sign(row - column) x
+    -log10(adjusted p) (capped at ``cap``), text = the mean difference row - column, * where the
+    simultaneous interval excludes 0 (the same decision as adjusted p <= alpha)."""
+    diff, p = matrices["diff"], matrices["p_adj"]
     models = list(diff.index)
     n = len(models)
     with np.errstate(divide="ignore"):
@@ -96,7 +97,7 @@ def significance_heatmap(matrices: dict[str, pd.DataFrame], metric: str, alpha: 
             if i == j:
                 ax.text(j, i, "-", ha="center", va="center", color="0.4")
             elif np.isfinite(diff.iat[i, j]):
-                star = "*" if p.iat[i, j] <= alpha else ""
+                star = "*" if matrices["significant"].iat[i, j] == 1.0 else ""
                 ax.text(j, i, f"{diff.iat[i, j]:+.3g}{star}", ha="center", va="center", fontsize=8,
                         color="white" if abs(score[i, j]) > 0.75 * cap else "black")
     ax.set_xticks(range(n), models, rotation=40, ha="right")
@@ -105,7 +106,7 @@ def significance_heatmap(matrices: dict[str, pd.DataFrame], metric: str, alpha: 
     ax.set_ylabel("model A (row)")
     bar = fig.colorbar(im, ax=ax, shrink=0.85)
     thr = -np.log10(alpha)
-    bar.set_label("sign(A - B) x -log10(Holm-adjusted p)")
+    bar.set_label("sign(A - B) x -log10(adjusted p, max-T)")
     for t in (-thr, thr):
         bar.ax.axhline(t, color="black", lw=0.8, ls="--")
     fig.supxlabel(f"green: row model A better, pink: column model B better\n"

@@ -65,8 +65,8 @@ class ExperimentRuns:
 
     @property
     def ci_metrics(self) -> list[str]:
-        """Metrics with bootstrap CIs and pairwise tests (the spec's comparison.metrics)."""
-        return list(self.spec.get("comparison", {}).get("metrics", [self.objective]))
+        """Metrics with bootstrap CIs: the objective, then the spec's (secondary) comparison.metrics."""
+        return list(dict.fromkeys([self.objective, *self.spec.get("comparison", {}).get("metrics", [])]))
 
     @property
     def dataset(self) -> str:
@@ -116,8 +116,12 @@ def latest_runs(client, experiment: str) -> ExperimentRuns:
         found.setdefault(tags["model_name"], run)
     order = [m["name"] for m in spec.get("models", []) if m.get("name") in found]
     order += [n for n in found if n not in order]
-    objective_key = "test." + metric_key(str(spec.get("metrics", {}).get("objective", "ndcg@10")))
-    order.sort(key=lambda n: -found[n].data.metrics.get(objective_key, float("-inf")))
+    # the order the run chose in: the validation objective (the test set never orders anything)
+    objective = str(spec.get("metrics", {}).get("objective", "ndcg@10"))
+    sign = 1.0 if objective.split("@")[0] in ("popularity_bias",) else -1.0
+    valid_key, test_key = "valid." + metric_key(objective), "test." + metric_key(objective)
+    order.sort(key=lambda n: sign * found[n].data.metrics.get(valid_key, found[n].data.metrics.get(
+        test_key, float("-inf") if sign < 0 else float("inf"))))
     if not found:
         raise ReportError(f"experiment {experiment!r}: no finished model runs (tag model_name) belong to the "
                           f"comparison run {comp.info.run_id}")

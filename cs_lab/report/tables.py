@@ -62,10 +62,13 @@ def _interval(v: float, lo: float, hi: float, digits: int) -> str:
 
 def pairwise(comparison: pd.DataFrame, metric: str, models: list[str]) -> dict[str, pd.DataFrame]:
     """Square model x model matrices of the paired comparison on ``metric``: ``diff`` (row minus
-    column), ``ci_low`` / ``ci_high`` of that difference, ``p_holm`` (Holm-adjusted p) and
-    ``significant`` (1.0 / 0.0). The diagonal and untested pairs are NaN."""
+    column), ``ci_low`` / ``ci_high`` of that difference, ``p_adj`` (the family's adjusted p: max-T;
+    runs before the decision family logged Holm's ``p_holm``) and ``significant`` (1.0 / 0.0). The
+    diagonal and untested pairs are NaN."""
     c = comparison[comparison["metric"] == metric]
-    names = ("diff", "ci_low", "ci_high", "p_holm", "significant")
+    if "p_adj" not in c.columns and "p_holm" in c.columns:
+        c = c.rename(columns={"p_holm": "p_adj"})
+    names = ("diff", "ci_low", "ci_high", "p_adj", "significant")
     out = {n: pd.DataFrame(np.nan, index=pd.Index(models, name="model"), columns=models) for n in names}
     for r in c.itertuples(index=False):
         a, b = r.model_a, r.model_b
@@ -76,7 +79,7 @@ def pairwise(comparison: pd.DataFrame, metric: str, models: list[str]) -> dict[s
             out["diff"].loc[row, col] = sign * r.diff
             lo, hi = (r.ci_low, r.ci_high) if sign > 0 else (-r.ci_high, -r.ci_low)
             out["ci_low"].loc[row, col], out["ci_high"].loc[row, col] = lo, hi
-            out["p_holm"].loc[row, col] = r.p_holm
+            out["p_adj"].loc[row, col] = r.p_adj
             out["significant"].loc[row, col] = sig
     return out
 
