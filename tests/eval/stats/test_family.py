@@ -191,3 +191,14 @@ def test_identical_columns():
                                                            "precision@1": "recall@10"}
     with pytest.raises(DataError, match="no per-query column"):
         identical_columns(frames, ["map@10"])
+
+
+def test_secondary_rows_equal_the_single_paired_cluster_bootstrap():
+    from cs_lab.eval.stats import paired_bootstrap_ci
+
+    frames, customer = null_models(4, n_customers=50, shifts={"m2": 0.1})
+    sec = compare_secondary(frames, ["m@10"], FAMILY, clusters=customer, n_boot=700, seed=9)
+    for row in sec.itertuples():
+        one = paired_bootstrap_ci(frames[row.model_a]["m@10"].to_numpy(), frames["base"]["m@10"].to_numpy(),
+                                  n_boot=700, seed=9, clusters=customer)
+        assert (row.diff, row.ci_low, row.ci_high) == pytest.approx(tuple(one), abs=1e-12)
