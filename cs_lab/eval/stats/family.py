@@ -131,7 +131,8 @@ def _paired_columns(frames: Mapping[str, pd.DataFrame], pairs: Sequence[tuple[st
     """One row per (pair, metric) with n, means and diff; per-cluster sums and counts of a - b, (G, rows).
 
     Only queries where both values are present count. Clusters with no such
-    query in any column are dropped (they never change a replicate's ratio).
+    query in any column are dropped before resampling, as ``bootstrap_ci``
+    drops clusters whose values are all NaN.
     """
     g = int(codes.max()) + 1 if codes.size else 0
     rows, sums, counts = [], [], []
