@@ -181,3 +181,18 @@ def test_parts_equal_ranx_on_the_split_truth():
             want = np.array([run_obj.scores[name][f"{part}_{q}"] for q in qs])
             np.testing.assert_allclose(ours[qs], want, atol=1e-9, err_msg=f"{name}.{part}")
             assert np.isnan(np.delete(ours, qs)).all()
+
+
+def test_history_for_queries_picks_customer_rows():
+    from cs_lab.eval import history_for_queries
+
+    customers = ["A", "B", 7]
+    bought = csr([{1, 2, 3}, {0, 7}, {5}])
+    hist = history_for_queries(["A", "B", None, "A", 7, np.nan, "new"], customers, bought)
+    rows = [set(hist.indices[hist.indptr[q]:hist.indptr[q + 1]].tolist()) for q in range(7)]
+    assert rows == [{1, 2, 3}, {0, 7}, set(), {1, 2, 3}, {5}, set(), set()]
+    assert hist.shape == (7, N_ITEMS)
+    with pytest.raises(DataError, match="repeat"):
+        history_for_queries(["A"], ["A", "A", "B"], bought)
+    with pytest.raises(DataError, match="2 customer ids for 3 rows"):
+        history_for_queries(["A"], ["A", "B"], bought)
