@@ -17,7 +17,7 @@ Metric definitions and conventions: docs/metrics.md.
 from cs_lab.eval.catalog import Catalog
 from cs_lab.eval.context import EvalContext
 from cs_lab.eval.evaluate import EvalResult, evaluate
-from cs_lab.eval.explore import PARTS, split_repeat_explore
+from cs_lab.eval.explore import PARTS, history_for_queries, split_repeat_explore
 from cs_lab.eval.hits import hit_matrix
 from cs_lab.eval.inputs import PAD, as_truth_matrix, check_recs, truth_from_lists
 from cs_lab.eval.registry import Metric, available_metrics, get_metric, register_metric
@@ -29,5 +29,5 @@ ACCURACY_METRICS = ("precision", "recall", "hit_rate", "ndcg", "map", "mrr")
 __all__ = [
     "ACCURACY_METRICS", "AlignedArrays", "Catalog", "EvalContext", "EvalResult", "Metric", "PAD",
     "PARTS", "arrays_from_tables", "as_truth_matrix", "available_metrics", "check_recs", "evaluate",
-    "get_metric", "hit_matrix", "register_metric", "split_repeat_explore", "truth_from_lists",
+    "get_metric", "hit_matrix", "history_for_queries", "register_metric", "split_repeat_explore", "truth_from_lists",
 ]

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from cs_lab.errors import ConfigError, DataError
 from cs_lab.eval.catalog import Catalog
-import scipy.sparse as sp
-
 from cs_lab.eval.context import EmptyTruth, EvalContext
 from cs_lab.eval.explore import PARTS, as_history_matrix, split_repeat_explore
 from cs_lab.eval.inputs import TruthLike, as_truth_matrix, check_ks, check_recs, pad_to
@@ -108,7 +107,8 @@ def _add_column(columns: dict[str, np.ndarray], summary: dict[str, dict[int, flo
     suffix = f".{part}" if part else ""
     columns[f"{metric}@{k}{suffix}"] = col
     finite = ~np.isnan(col)
-    summary.setdefault(f"{metric}{suffix}", {})[k] = float(col[finite].mean()) if finite.any() else float("nan")
+    mean = float(col[finite].mean()) if finite.any() else float("nan")
+    summary.setdefault(f"{metric}{suffix}", {})[k] = mean
 
 
 def evaluate(recs: np.ndarray, truth: TruthLike, metrics: Sequence[str | Metric] | None = None,
@@ -161,11 +161,14 @@ def evaluate(recs: np.ndarray, truth: TruthLike, metrics: Sequence[str | Metric]
     if query_ids is not None and len(query_ids) != n:
         raise DataError(f"query_ids has {len(query_ids)} labels for {n} queries")
 
-    ctx = EvalContext(
-        recs=arr, truth=truth_mat, n_items=n_items_, catalog=catalog, empty_truth=empty_truth,
-        history=None if history is None else as_history_matrix(history, n, n_items_),
-        truth_value=None if truth_value is None else align_line_values(truth_mat, truth_value, "truth_value"),
-        truth_margin=None if truth_margin is None else align_line_values(truth_mat, truth_margin, "truth_margin"))
+    def lines(values: sp.sparray | sp.spmatrix | None, name: str) -> sp.csr_array | None:
+        return None if values is None else align_line_values(truth_mat, values, name)
+
+    ctx = EvalContext(recs=arr, truth=truth_mat, n_items=n_items_, catalog=catalog,
+                      empty_truth=empty_truth,
+                      history=None if history is None else as_history_matrix(history, n, n_items_),
+                      truth_value=lines(truth_value, "truth_value"),
+                      truth_margin=lines(truth_margin, "truth_margin"))
     parts: dict[str, EvalContext] = {}
     if ctx.history is not None:
         parts = dict(zip(PARTS, (ctx.restricted(t) for t in split_repeat_explore(truth_mat, ctx.history))))

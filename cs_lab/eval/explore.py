@@ -8,7 +8,10 @@ their truth is explore.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from cs_lab.errors import DataError
@@ -62,3 +65,27 @@ def split_repeat_explore(truth: sp.sparray | sp.spmatrix,
     h = as_history_matrix(history, *t.shape)
     repeat = in_history(t, h)
     return _keep(t, repeat), _keep(t, ~repeat)
+
+
+def history_for_queries(query_customers: Sequence, customers: Sequence,
+                        customer_items: sp.sparray | sp.spmatrix) -> sp.csr_array:
+    """Per-query history rows picked from a per-customer purchase matrix.
+
+    query_customers : customer id of each query; None / NaN (anonymous) or an id
+                      absent from ``customers`` (new customer) -> empty row.
+    customers       : the customer id of each row of ``customer_items``.
+    customer_items  : CSR (n_customers, n_items), stored value > 0 = bought in
+                      the training period, columns in the truth's item index.
+    Returns a canonical CSR (n_queries, n_items) for ``evaluate(history=...)``.
+    """
+    if not sp.issparse(customer_items):
+        raise DataError(f"customer_items must be a scipy sparse matrix, got {type(customer_items).__name__}")
+    index = pd.Index(np.asarray(customers, dtype=object))
+    if len(index) != customer_items.shape[0]:
+        raise DataError(f"{len(index)} customer ids for {customer_items.shape[0]} rows of customer_items")
+    if not index.is_unique:
+        raise DataError("customer ids repeat", hint="one row of customer_items per customer")
+    rows = index.get_indexer(pd.Index(np.asarray(query_customers, dtype=object)))
+    items = as_truth_matrix(customer_items)
+    padded = sp.vstack([items, sp.csr_array((1, items.shape[1]))], format="csr")
+    return as_truth_matrix(padded[np.where(rows < 0, items.shape[0], rows)])

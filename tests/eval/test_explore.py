@@ -148,3 +148,51 @@ def test_input_errors():
     nan_value[(0, 4)] = np.nan
     with pytest.raises(DataError, match="NaN"):
         evaluate(RECS, csr(TRUTH), truth_margin=csr(TRUTH, nan_value))
+
+
+def test_parts_equal_ranx_on_the_split_truth():
+    """Each part's accuracy equals ranx run with that part (built with Python sets) as the qrels."""
+    ranx = pytest.importorskip("ranx")
+    from cs_lab.eval import ACCURACY_METRICS
+
+    n = 60
+    rng = np.random.default_rng(7)
+    recs, truth_lists = random_case(11, n_queries=150, n_items=n, max_truth=10, empty_share=0.1)
+    history = [set(rng.choice(n, size=int(rng.integers(0, 20)), replace=False).tolist()) if q % 7 else set()
+               for q in range(len(recs))]
+    res = evaluate(recs, truth_from_lists(truth_lists, n), metrics=list(ACCURACY_METRICS), ks=(3, 10),
+                   history=truth_from_lists([sorted(h) for h in history], n))
+    qrels, run = {}, {}
+    for q, (row, t, h) in enumerate(zip(recs, truth_lists, history)):
+        items = row[row >= 0]
+        for part, keep in (("repeat", set(t.tolist()) & h), ("explore", set(t.tolist()) - h)):
+            if keep:  # empty parts are NaN on our side and absent from ranx's qrels
+                qrels[f"{part}_{q}"] = {f"d{i}": 1 for i in keep}
+                if items.size:
+                    run[f"{part}_{q}"] = {f"d{i}": float(len(items) - j) for j, i in enumerate(items)}
+    names = [f"{m}@{k}" for m in ACCURACY_METRICS for k in (3, 10)]
+    qrels_obj, run_obj = ranx.Qrels(qrels), ranx.Run(run)
+    ranx.evaluate(qrels_obj, run_obj, names, return_mean=False, make_comparable=True)
+    for part in ("repeat", "explore"):
+        qs = [q for q in range(len(recs)) if f"{part}_{q}" in qrels]
+        assert 20 < len(qs) < len(recs)
+        for name in names:
+            ours = res.per_query[f"{name}.{part}"].to_numpy()
+            want = np.array([run_obj.scores[name][f"{part}_{q}"] for q in qs])
+            np.testing.assert_allclose(ours[qs], want, atol=1e-9, err_msg=f"{name}.{part}")
+            assert np.isnan(np.delete(ours, qs)).all()
+
+
+def test_history_for_queries_picks_customer_rows():
+    from cs_lab.eval import history_for_queries
+
+    customers = ["A", "B", 7]
+    bought = csr([{1, 2, 3}, {0, 7}, {5}])
+    hist = history_for_queries(["A", "B", None, "A", 7, np.nan, "new"], customers, bought)
+    rows = [set(hist.indices[hist.indptr[q]:hist.indptr[q + 1]].tolist()) for q in range(7)]
+    assert rows == [{1, 2, 3}, {0, 7}, set(), {1, 2, 3}, {5}, set(), set()]
+    assert hist.shape == (7, N_ITEMS)
+    with pytest.raises(DataError, match="repeat"):
+        history_for_queries(["A"], ["A", "A", "B"], bought)
+    with pytest.raises(DataError, match="2 customer ids for 3 rows"):
+        history_for_queries(["A"], ["A", "B"], bought)

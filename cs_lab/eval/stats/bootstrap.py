@@ -105,7 +105,8 @@ def resample_ratios(sums: np.ndarray, counts: np.ndarray, n_boot: int = 2000, se
     s = np.asarray(sums, dtype=np.float64)
     c = np.asarray(counts, dtype=np.float64)
     if s.shape != c.shape or s.ndim not in (1, 2) or s.shape[0] == 0:
-        raise DataError(f"cluster sums {s.shape} and counts {c.shape} must be equal, non-empty (G,) or (G, J)")
+        raise DataError(f"cluster sums {s.shape} and counts {c.shape} must share one non-empty "
+                        "shape (G,) or (G, J)")
     flat = s.ndim == 1
     s2, c2 = (s[:, None], c[:, None]) if flat else (s, c)
     g = s2.shape[0]

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from cs_lab.errors import ConfigError, DataError
-from cs_lab.eval.stats.bootstrap import Clusters, cluster_codes, paired_bootstrap_ci, resample_ratios
+from cs_lab.eval.stats.bootstrap import Clusters, cluster_codes, resample_ratios
 from cs_lab.eval.stats.compare import check_same_queries
 
 FAMILY_COLUMNS = ("model_a", "model_b", "metric", "n", "mean_a", "mean_b", "diff", "ci_low", "ci_high",
@@ -126,15 +126,31 @@ def _check_pairs(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return out  # type: ignore[return-value]
 
 
-def _pair_sums(a: np.ndarray, b: np.ndarray, codes: np.ndarray, n_clusters: int) -> tuple:
-    both = ~(np.isnan(a) | np.isnan(b))
-    diff = np.where(both, a - b, 0.0)
-    sums = np.bincount(codes, weights=diff, minlength=n_clusters)
-    counts = np.bincount(codes, weights=both.astype(np.float64), minlength=n_clusters)
-    n = int(both.sum())
-    nan = float("nan")
-    means = (float(a[both].mean()), float(b[both].mean())) if n else (nan, nan)
-    return sums, counts, n, means
+def _paired_columns(frames: Mapping[str, pd.DataFrame], pairs: Sequence[tuple[str, str]],
+                    metrics: Sequence[str], codes: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One row per (pair, metric) with n, means and diff; per-cluster sums and counts of a - b, (G, rows).
+
+    Only queries where both values are present count. Clusters with no such
+    query in any column are dropped before resampling, as ``bootstrap_ci``
+    drops clusters whose values are all NaN.
+    """
+    g = int(codes.max()) + 1 if codes.size else 0
+    rows, sums, counts = [], [], []
+    for a, b in pairs:
+        for metric in metrics:
+            x, y = frames[a][metric].to_numpy(np.float64), frames[b][metric].to_numpy(np.float64)
+            both = ~(np.isnan(x) | np.isnan(y))
+            n = int(both.sum())
+            sums.append(np.bincount(codes, weights=np.where(both, x - y, 0.0), minlength=g))
+            counts.append(np.bincount(codes, weights=both.astype(np.float64), minlength=g))
+            nan = float("nan")
+            rows.append({"model_a": a, "model_b": b, "metric": metric, "n": n,
+                         "mean_a": float(x[both].mean()) if n else nan,
+                         "mean_b": float(y[both].mean()) if n else nan,
+                         "diff": float((x[both] - y[both]).mean()) if n else nan})
+    s, c = np.stack(sums, axis=1), np.stack(counts, axis=1)
+    keep = c.sum(axis=1) > 0
+    return pd.DataFrame(rows), s[keep], c[keep]
 
 
 def _method(name: str, clusters: Clusters) -> str:
@@ -159,32 +175,19 @@ def compare_family(per_query: Mapping[str, pd.DataFrame], metric: str, pairs: Se
     """
     family = _check_pairs(pairs)
     frames, codes = _aligned(per_query, {m for p in family for m in p}, [metric], clusters)
-    g = int(codes.max()) + 1 if codes.size else 0
-    sums, counts, rows = [], [], []
-    for a, b in family:
-        s, c, n, (mean_a, mean_b) = _pair_sums(frames[a][metric].to_numpy(np.float64),
-                                               frames[b][metric].to_numpy(np.float64), codes, g)
-        sums.append(s)
-        counts.append(c)
-        rows.append({"model_a": a, "model_b": b, "metric": metric, "n": n, "mean_a": mean_a,
-                     "mean_b": mean_b, "diff": float(s.sum() / c.sum()) if n else float("nan")})
-    table = pd.DataFrame(rows)
+    table, sums, counts = _paired_columns(frames, family, [metric], codes)
     for col, value in (("ci_low", np.nan), ("ci_high", np.nan), ("p_adj", np.nan), ("significant", False)):
         table[col] = value
-    live = (table["n"] > 0).to_numpy()
-    table["family_size"] = int(live.sum())
+    live = np.flatnonzero((table["n"] > 0).to_numpy())
+    table["family_size"] = live.size
     table["method"] = _method("max-T", clusters)
-    if live.any():
-        used = np.flatnonzero(live)
-        keep = np.stack([counts[j] for j in used], axis=1).sum(axis=1) > 0  # drop clusters with no pair
-        s = np.stack([sums[j] for j in used], axis=1)[keep]
-        c = np.stack([counts[j] for j in used], axis=1)[keep]
-        reps = resample_ratios(s, c, n_boot=n_boot, seed=seed)
-        res = max_t_intervals(reps, table["diff"].to_numpy()[used], alpha=alpha)
-        table.loc[used, "ci_low"] = res.low
-        table.loc[used, "ci_high"] = res.high
-        table.loc[used, "p_adj"] = res.p_adj
-        table.loc[used, "significant"] = res.significant
+    if live.size:
+        reps = resample_ratios(sums[:, live], counts[:, live], n_boot=n_boot, seed=seed)
+        res = max_t_intervals(reps, table["diff"].to_numpy()[live], alpha=alpha)
+        table.loc[live, "ci_low"] = res.low
+        table.loc[live, "ci_high"] = res.high
+        table.loc[live, "p_adj"] = res.p_adj
+        table.loc[live, "significant"] = res.significant
     table["significant"] = table["significant"].astype(bool)
     return table[list(FAMILY_COLUMNS)]
 
@@ -195,22 +198,25 @@ def compare_secondary(per_query: Mapping[str, pd.DataFrame], metrics: Sequence[s
     """Unadjusted paired (cluster) percentile bootstrap CIs for secondary metrics; no verdicts.
 
     One row per (pair, metric) with SECONDARY_COLUMNS; family = "secondary
-    (unadjusted)". These intervals are descriptive: with many of them some
-    exclude 0 by chance, so no significance column is given.
+    (unadjusted)". Every row is resampled with one shared draw (the same
+    clusters for every pair and metric), each interval being the marginal
+    percentile interval of its own replicates. These intervals are
+    descriptive: with many of them some exclude 0 by chance, so no
+    significance column is given.
     """
     family = _check_pairs(pairs)
+    if not 0.0 < ci < 1.0:
+        raise ConfigError(f"ci must be in (0, 1), got {ci}")
     frames, codes = _aligned(per_query, {m for p in family for m in p}, list(metrics), clusters)
-    rows = []
-    for a, b in family:
-        for metric in metrics:
-            x, y = frames[a][metric].to_numpy(np.float64), frames[b][metric].to_numpy(np.float64)
-            both = ~(np.isnan(x) | np.isnan(y))
-            interval = paired_bootstrap_ci(x, y, n_boot=n_boot, ci=ci, seed=seed,
-                                           clusters=None if clusters is None else codes)
-            n = int(both.sum())
-            rows.append({"model_a": a, "model_b": b, "metric": metric, "n": n,
-                         "mean_a": float(x[both].mean()) if n else float("nan"),
-                         "mean_b": float(y[both].mean()) if n else float("nan"),
-                         "diff": interval.estimate, "ci_low": interval.low, "ci_high": interval.high,
-                         "family": SECONDARY_FAMILY, "method": _method("percentile", clusters)})
-    return pd.DataFrame(rows, columns=list(SECONDARY_COLUMNS))
+    table, sums, counts = _paired_columns(frames, family, list(metrics), codes)
+    table["ci_low"] = table["ci_high"] = np.nan
+    live = np.flatnonzero((table["n"] > 0).to_numpy())
+    if live.size:
+        reps = resample_ratios(sums[:, live], counts[:, live], n_boot=n_boot, seed=seed)
+        tail = (1.0 - ci) / 2.0
+        bounds = np.nanquantile(reps, [tail, 1.0 - tail], axis=0)
+        table.loc[live, "ci_low"] = bounds[0]
+        table.loc[live, "ci_high"] = bounds[1]
+    table["family"] = SECONDARY_FAMILY
+    table["method"] = _method("percentile", clusters)
+    return table[list(SECONDARY_COLUMNS)]

@@ -64,3 +64,30 @@ def render_frame(frame: pd.DataFrame, fmt: Format = "markdown", digits: int = 4,
         cells = [_cell(v, digits) for v in values]
         rows.append(([str(label)] if index else []) + cells)
     return render_table(rows, header, fmt)
+
+
+def render_family(table: pd.DataFrame, fmt: Format = "markdown", digits: int = 4) -> str:
+    """Render ``compare_family`` output: diff with its simultaneous CI, max-T adjusted p, verdict."""
+    header = ["model A", "model B", "metric", "n", "mean A", "mean B", "diff [simultaneous CI]",
+              "p (max-T)", "sig."]
+    rows = []
+    for r in table.itertuples(index=False):
+        rows.append([str(r.model_a), str(r.model_b), str(r.metric), str(r.n),
+                     _cell(r.mean_a, digits), _cell(r.mean_b, digits),
+                     f"{r.diff:+.{digits}f} [{r.ci_low:+.{digits}f}, {r.ci_high:+.{digits}f}]",
+                     _pvalue(r.p_adj), "*" if r.significant else ""])
+    sizes = sorted(set(table["family_size"])) if len(table) else []
+    methods = sorted(set(table["method"])) if len(table) else []
+    note = f"\n\nFamily of {', '.join(map(str, sizes))} comparison(s); {', '.join(methods)}; " \
+           "* = the simultaneous CI excludes 0 (same as p (max-T) <= alpha)."
+    return render_table(rows, header, fmt) + (note if len(table) else "")
+
+
+def render_secondary(table: pd.DataFrame, fmt: Format = "markdown", digits: int = 4) -> str:
+    """Render ``compare_secondary`` output: diff with an unadjusted CI and no verdict."""
+    header = ["model A", "model B", "metric", "n", "mean A", "mean B", "diff [unadjusted CI]"]
+    rows = [[str(r.model_a), str(r.model_b), str(r.metric), str(r.n), _cell(r.mean_a, digits),
+             _cell(r.mean_b, digits),
+             f"{r.diff:+.{digits}f} [{r.ci_low:+.{digits}f}, {r.ci_high:+.{digits}f}]"]
+            for r in table.itertuples(index=False)]
+    return render_table(rows, header, fmt) + "\n\nSecondary metrics (unadjusted): descriptive, no verdicts."

@@ -106,3 +106,18 @@ def test_cluster_codes_and_errors():
     np.testing.assert_array_equal(cluster_codes(["b", "a", None, "b", np.nan], 5), [0, 1, 2, 0, 3])
     with pytest.raises(DataError, match="3 labels for 4 queries"):
         bootstrap_ci(np.ones(4), clusters=[1, 2, 3])
+
+
+def test_cluster_ci_agrees_with_a_plain_loop_implementation():
+    """Independent check: draw customer ids with replacement, concatenate their queries, take the mean."""
+    x, customer = clustered(9, n_customers=60, per_customer=3)
+    x[::7] = np.nan
+    ok = ~np.isnan(x)
+    groups = [x[ok & (customer == c)] for c in np.unique(customer[ok])]
+    rng = np.random.default_rng(123)
+    means = [np.concatenate([groups[g] for g in rng.integers(0, len(groups), len(groups))]).mean()
+             for _ in range(4000)]
+    ref_low, ref_high = np.quantile(means, [0.025, 0.975])
+    ours = bootstrap_ci(x, n_boot=4000, seed=0, clusters=customer)
+    tol = 0.06 * (ref_high - ref_low)
+    assert ours.low == pytest.approx(ref_low, abs=tol) and ours.high == pytest.approx(ref_high, abs=tol)

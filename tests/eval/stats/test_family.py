@@ -191,3 +191,27 @@ def test_identical_columns():
                                                            "precision@1": "recall@10"}
     with pytest.raises(DataError, match="no per-query column"):
         identical_columns(frames, ["map@10"])
+
+
+def test_secondary_rows_equal_the_single_paired_cluster_bootstrap():
+    from cs_lab.eval.stats import paired_bootstrap_ci
+
+    frames, customer = null_models(4, n_customers=50, shifts={"m2": 0.1})
+    sec = compare_secondary(frames, ["m@10"], FAMILY, clusters=customer, n_boot=700, seed=9)
+    for row in sec.itertuples():
+        one = paired_bootstrap_ci(frames[row.model_a]["m@10"].to_numpy(), frames["base"]["m@10"].to_numpy(),
+                                  n_boot=700, seed=9, clusters=customer)
+        assert (row.diff, row.ci_low, row.ci_high) == pytest.approx(tuple(one), abs=1e-12)
+
+
+def test_rendering():
+    from cs_lab.eval.stats import render_family, render_secondary
+
+    frames, customer = null_models(11, n_customers=200, shifts={"m1": 0.5}, shared_sd=1.0)
+    text = render_family(compare_family(frames, "m@10", FAMILY, clusters=customer, n_boot=300))
+    lines = text.splitlines()
+    assert lines[0].startswith("| model A") and "p (max-T)" in lines[0]
+    assert lines[2].split("|")[-2].strip() == "*" and lines[3].split("|")[-2].strip() == ""
+    assert "Family of 4 comparison(s); max-T cluster bootstrap" in text
+    sec = render_secondary(compare_secondary(frames, ["m@10"], FAMILY[:1], n_boot=100), fmt="text")
+    assert "unadjusted" in sec and "sig" not in sec

@@ -45,3 +45,23 @@ def test_two_segment_columns_in_the_frame(frames):
 def test_missing_segment_column(frames):
     with pytest.raises(DataError, match="segment column"):
         segment_breakdown(frames[0], "nope")
+
+
+def test_cluster_intervals_per_segment(frames):
+    per_query, segments = frames
+    customer = pd.Series(np.arange(len(per_query)) // 6, index=per_query.index)  # 6 queries per customer
+    # strongly clustered metric: every query of a customer has the same value
+    per_query = per_query.assign(clustered=np.random.default_rng(1).random(20)[customer.to_numpy()])
+    plain = segment_breakdown(per_query, "customer", segments=segments, metrics=["clustered"], n_boot=1000)
+    cl = segment_breakdown(per_query, "customer", segments=segments, metrics=["clustered"], n_boot=1000,
+                           clusters=customer)
+    assert cl["mean"].tolist() == plain["mean"].tolist() and cl["n"].tolist() == plain["n"].tolist()
+    # 2 (new) and 4 (returning) identical queries per customer: width ratio ~ sqrt(2) and 2
+    assert ((cl.ci_high - cl.ci_low) > 1.25 * (plain.ci_high - plain.ci_low)).all()
+    singletons = pd.Series(np.arange(len(per_query)), index=per_query.index)
+    same = segment_breakdown(per_query, "customer", segments=segments, metrics=["ndcg@10"], n_boot=300,
+                             clusters=singletons)
+    base = segment_breakdown(per_query, "customer", segments=segments, metrics=["ndcg@10"], n_boot=300)
+    np.testing.assert_allclose(same[["ci_low", "ci_high"]], base[["ci_low", "ci_high"]], atol=1e-12)
+    with pytest.raises(DataError, match="no label"):
+        segment_breakdown(per_query, "customer", segments=segments, clusters=customer.iloc[1:])
