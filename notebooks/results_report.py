@@ -75,6 +75,17 @@ publish(figures.leaderboard_ci(board, METRICS, title=f"{runs.name}: test metrics
         "leaderboard_ci.png")
 
 # %% [markdown]
+# ## Repeat or explore?
+# Each hidden item is a *repeat* when the customer had bought it in the training period, else an
+# *explore* item (Li et al., TOIS 2023). A model that wins on repeat items is a reminder list; the
+# cross-sell a retailer pays for is the explore column. `repeat_share` is the share of the
+# recommended slots that are repeats.
+
+# %%
+display(tables.repeat_explore(runs, [OBJECTIVE, *[m for m in METRICS if m.startswith("hit_rate")]])
+        .round(4))
+
+# %% [markdown]
 # ## The verdict and its decision family
 # The declared family: each model against each baseline on the objective. The intervals are
 # simultaneous (max-T bootstrap over customers); a decision is exactly "the interval excludes 0",

@@ -122,3 +122,22 @@ def tradeoff(long: pd.DataFrame, objective: str, beyond: tuple[str, ...] = ("cov
     out = wide[cols].rename(columns={c: f"{c}@{k}" for c in cols}).reset_index()
     out.columns.name = None
     return out
+
+
+def repeat_explore(runs: ExperimentRuns, metrics: list[str] | None = None) -> pd.DataFrame:
+    """One row per model: each metric overall, on the hidden items the customer had bought before
+    (repeat) and on the new ones (explore), plus the repeat share of the recommended list, from the
+    model runs' pooled test metrics. Reminders score on repeat; cross-sell is the explore column."""
+    base = (metrics or [runs.objective])
+    base = [m.split(".")[0] for m in base]           # ndcg@10.explore -> ndcg@10
+    k = base[0].split("@")[1]
+    rows = []
+    for model, run in runs.models.items():
+        m = run.data.metrics
+        row = {"model": model}
+        for name in dict.fromkeys(base):
+            for part in ("", ".repeat", ".explore"):
+                row[name + part] = m.get("test." + metric_key(name) + part, np.nan)
+        row[f"repeat_share@{k}"] = m.get(f"test.repeat_share_at_{k}", np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)

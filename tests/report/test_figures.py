@@ -48,11 +48,20 @@ def test_leaderboard_draws_one_interval_per_model_and_metric(built, runs):
     assert all(len(ax.containers) == len(runs.models) for ax in panels)
 
 
-def test_significance_cells_carry_differences(built, runs):
+def test_significance_cells_carry_differences(built, runs, client):
+    """One '-' per diagonal cell and a signed difference in both cells of each tested pair (the
+    declared family: each model vs each baseline); untested pairs stay blank."""
+    from cs_lab.report.runs import read_artifact
+
     ax = built["significance"].axes[0]
     texts = [t.get_text() for t in ax.texts]
-    assert len(texts) == len(runs.models) ** 2
-    assert sum(t.startswith(("+", "-")) and t != "-" for t in texts) == len(runs.models) * (len(runs.models) - 1)
+    fam = read_artifact(client, runs.comparison_id, "comparison.csv")
+    tested = {frozenset(p) for p in zip(fam["model_a"], fam["model_b"])}
+    assert texts.count("-") == len(runs.models)
+    diffs = [t for t in texts if t != "-"]
+    assert len(diffs) == 2 * len(tested) and all(t.startswith(("+", "-")) for t in diffs)
+    # a star exactly where the family's simultaneous interval excludes 0
+    assert sum(t.endswith("*") for t in diffs) == 2 * int(fam["significant"].sum())
 
 
 def test_units_in_axis_labels():

@@ -28,12 +28,13 @@ def test_pairwise_matrices_are_antisymmetric(client, runs):
     cmp = read_artifact(client, runs.comparison_id, "comparison.csv")
     models = list(runs.models)
     mats = tables.pairwise(cmp, "ndcg@10", models)
-    diff, p = mats["diff"].to_numpy(), mats["p_holm"].to_numpy()
+    diff, p = mats["diff"].to_numpy(), mats["p_adj"].to_numpy()
     assert np.isnan(np.diag(diff)).all()
     off = ~np.eye(len(models), dtype=bool)
-    np.testing.assert_allclose(diff[off], -diff.T[off])
+    np.testing.assert_allclose(diff[off], -diff.T[off])        # (NaN for untested pairs on both sides)
     np.testing.assert_allclose(p[off], p.T[off])
     np.testing.assert_allclose(mats["ci_low"].to_numpy()[off], -mats["ci_high"].to_numpy().T[off])
+    assert np.isfinite(diff[off]).sum() == 2 * len(cmp[cmp["metric"] == "ndcg@10"])
     row = cmp[(cmp["metric"] == "ndcg@10")].iloc[0]
     assert mats["diff"].loc[row.model_a, row.model_b] == row["diff"]
     assert mats["significant"].loc[row.model_a, row.model_b] == float(row["significant"])
