@@ -7,6 +7,15 @@ import numpy as np
 import pandas as pd
 
 
+def fmt_p(p: float, n_boot: int | None = None) -> str:
+    """A bootstrap p-value: '<1/B' when no replicate reached the observed statistic (never '0')."""
+    if not np.isfinite(p):
+        return ""
+    if n_boot and p < 1.0 / n_boot:
+        return f"<{1.0 / n_boot:.2g}"
+    return f"{p:.3g}"
+
+
 def _fmt(v) -> str:
     if isinstance(v, (float, np.floating)):
         return "" if np.isnan(v) else f"{v:.4f}"
@@ -51,12 +60,12 @@ def format_leaderboard(board: pd.DataFrame, spec, shown: list[str] | None = None
     return "\n".join([title] + ([counts] if counts else []) + _table(cols, rows))
 
 
-def format_family(family: pd.DataFrame, alpha: float, resample: str) -> str:
+def format_family(family: pd.DataFrame, alpha: float, resample: str, n_boot: int | None = None) -> str:
     m = family["metric"].iloc[0]
     head = (f"Decision family: {len(family)} comparisons (each model vs each baseline) on {m}; "
             f"simultaneous {1 - alpha:.0%} max-T bootstrap intervals, {resample} resampled; "
             "a decision is exactly 'the interval excludes 0'")
-    rows = [[r.model_a, r.model_b, f"{r.diff:+.4f}", f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}]", f"{r.p_adj:.3g}",
+    rows = [[r.model_a, r.model_b, f"{r.diff:+.4f}", f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}]", fmt_p(r.p_adj, n_boot),
              r.decision] for r in family.itertuples(index=False)]
     return "\n".join([head] + _table(["model", "vs baseline", "diff", "simultaneous CI", "adj. p", "decision"], rows))
 

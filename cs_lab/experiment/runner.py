@@ -134,7 +134,8 @@ class ExperimentRunner:
             f"{t.label}: {t.counts['test_carts']:,}" for t in result.windows)
         parts = [format_leaderboard(cmp.leaderboard, spec, cmp.shown, counts)]
         if cmp.family is not None:
-            parts.append(format_family(cmp.family, spec.comparison.alpha, spec.comparison.resample))
+            parts.append(format_family(cmp.family, spec.comparison.alpha, spec.comparison.resample,
+                                       spec.comparison.bootstrap))
         if cmp.secondary is not None:
             parts.append(format_secondary(cmp.secondary, cmp.duplicates))
         if cmp.verdict is not None:

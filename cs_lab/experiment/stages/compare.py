@@ -123,12 +123,15 @@ def compare(ctx: RunContext, scores: dict[str, ModelScores], sel: Selection) -> 
         if secondary:
             second = compare_secondary(frames, secondary, pairs, clusters=clusters, ci=1 - cmp.alpha,
                                        n_boot=cmp.bootstrap, seed=spec.seed)
-        verdict = make_verdict(sel, family, per_window, board, baselines, objective)
+        verdict = make_verdict(sel, family, per_window, board, baselines, objective, cmp.bootstrap, cmp.alpha)
     return Comparison(board, family, second, per_window, dup, verdict, shown)
 
 
 def make_verdict(sel: Selection, family: pd.DataFrame, per_window: pd.DataFrame, board: pd.DataFrame,
-                 baselines: list[str], objective: str) -> Verdict:
+                 baselines: list[str], objective: str, n_boot: int | None = None,
+                 alpha: float = 0.05) -> Verdict:
+    from cs_lab.experiment.format import fmt_p
+
     w = sel.winner
     maximize = sel.direction == "maximize"
     sign = 1.0 if maximize else -1.0
@@ -138,7 +141,7 @@ def make_verdict(sel: Selection, family: pd.DataFrame, per_window: pd.DataFrame,
     pooled = board.set_index("model")[objective]
     test_best = str(pooled.idxmax() if maximize else pooled.idxmin())
     rows = family[(family["model_a"] == w) | (family["model_b"] == w)].copy()
-    level = f"{1 - float(family['alpha'].iloc[0]) if 'alpha' in family else 0.95:.0%}"
+    level = f"{1 - alpha:.0%}"
     lines = [f"Chosen on validation: {w} ({objective} {sel.valid[w]:.4f}, mean over "
              f"{len(per_window.columns)} validation window(s); the test set played no part)."]
     if w in baselines and not others:
@@ -148,7 +151,7 @@ def make_verdict(sel: Selection, family: pd.DataFrame, per_window: pd.DataFrame,
         other = r.model_a if flip else r.model_b
         d, lo, hi = (-r.diff, -r.ci_high, -r.ci_low) if flip else (r.diff, r.ci_low, r.ci_high)
         lines.append(f"  vs {other:<16} {d:+.4f}  simultaneous {level} CI [{lo:+.4f}, {hi:+.4f}]  "
-                     f"-> {_better(lo, hi, maximize)} (adjusted p={r.p_adj:.3g})")
+                     f"-> {_better(lo, hi, maximize)} (adjusted p {fmt_p(r.p_adj, n_boot)})")
     n_w = len(per_window.columns)
     if others:
         lines.append(f"  Beats every baseline on test in {held} of {n_w} window(s)"

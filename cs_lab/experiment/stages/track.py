@@ -94,7 +94,7 @@ def log_comparison(ctx: RunContext, scores: dict[str, ModelScores], sel: Selecti
     log_dataframe(tracker, run, history_frame(windows.latest.final.eval), "history.parquet")
     if cmp.family is not None:
         log_dataframe(tracker, run, cmp.family, "comparison.csv")
-        tracker.log_text(run, family_markdown(cmp.family, spec.comparison.alpha), "comparison.md")
+        tracker.log_text(run, family_markdown(cmp.family, spec.comparison.alpha, spec.comparison.bootstrap), "comparison.md")
     if cmp.secondary is not None:
         log_dataframe(tracker, run, cmp.secondary, "secondary.csv")
     if cmp.duplicates:
@@ -124,13 +124,15 @@ def log_comparison(ctx: RunContext, scores: dict[str, ModelScores], sel: Selecti
     return run
 
 
-def family_markdown(family: pd.DataFrame, alpha: float) -> str:
+def family_markdown(family: pd.DataFrame, alpha: float, n_boot: int | None = None) -> str:
     """The decision family as Markdown: each decision next to the simultaneous interval that made it."""
+    from cs_lab.experiment.format import fmt_p
+
     level = f"{1 - alpha:.0%}"
     shown = pd.DataFrame({
         "model": family["model_a"], "vs baseline": family["model_b"], "metric": family["metric"],
         "n": family["n"], "diff": family["diff"].map(lambda v: f"{v:+.4f}"),
         f"simultaneous {level} CI": [f"[{lo:+.4f}, {hi:+.4f}]" for lo, hi in zip(family["ci_low"], family["ci_high"])],
-        "adjusted p": family["p_adj"].map(lambda v: f"{v:.3g}"), "decision": family["decision"]})
+        "adjusted p": family["p_adj"].map(lambda v: fmt_p(v, n_boot)), "decision": family["decision"]})
     return (f"Decision family: {len(family)} comparisons; max-T simultaneous intervals; a decision is "
             "exactly 'the interval excludes 0'.\n\n" + markdown_table(shown))

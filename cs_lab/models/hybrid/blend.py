@@ -72,6 +72,8 @@ class Blend(Composite):
             if w <= 0:
                 continue
             norm, cand = normalise_rows(self._sub_scores(name, queries), self.config.normalize)
-            total += w * norm
+            norm *= w
+            total += norm
             any_cand |= cand
-        return np.where(any_cand, total, -np.inf)
+        total[~any_cand] = -np.inf
+        return total

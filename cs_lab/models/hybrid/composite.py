@@ -72,7 +72,9 @@ class Composite(Recommender):
 
     def _sub_scores(self, name: str, queries: Queries) -> np.ndarray:
         """The raw score block of one sub-model with the cart items already set to -inf."""
-        s = np.array(self.subs_[name]._score(queries), dtype=np.float64, copy=True)
+        s = np.asarray(self.subs_[name]._score(queries), dtype=np.float64)
+        if s.base is not None or not s.flags.writeable:   # a view of the sub-model's state: never write into it
+            s = s.copy()
         if s.shape != (len(queries), self.n_items):
             raise RuntimeError(f"sub-model {name!r} ({type(self.subs_[name]).__name__}) returned shape {s.shape}")
         c = queries.carts.tocoo()

@@ -134,3 +134,20 @@ def test_save_load_without_extra_files(tmp_path):
     loaded = Recommender.load(tmp_path / "m")
     qq = q(t, [[], ["e"]], ["u", None])
     np.testing.assert_array_equal(m.recommend(qq, 4)[0], loaded.recommend(qq, 4)[0])
+
+
+def test_compiled_minmax_equals_the_numpy_reference():
+    from cs_lab.models.hybrid.normalize import minmax_rows, minmax_rows_numpy
+
+    rng = np.random.default_rng(0)
+    s = rng.normal(size=(50, 40))
+    s[rng.random(s.shape) < 0.3] = -np.inf
+    s[3] = -np.inf                       # no candidates
+    s[4, :] = 2.5                        # one shared score -> 1.0
+    s[5, 7] = np.nan                     # NaN is not a candidate
+    for dtype in (np.float64, np.float32):
+        got, cand = minmax_rows(s.astype(dtype))
+        ref, ref_cand = minmax_rows_numpy(s.astype(dtype))
+        np.testing.assert_array_equal(cand, ref_cand)
+        np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-12)
+    assert (minmax_rows(s)[0][4] == 1.0).all() and not minmax_rows(s)[1][3].any()
