@@ -122,3 +122,15 @@ def test_trial_left_running_by_a_dead_process_is_failed_and_rerun(tmp_path):
     study.optimize(objective, n_trials=budget - done_trials(study))
     states = [t.state.name for t in study.trials]
     assert states.count("COMPLETE") == budget and states.count("FAIL") == 1 and "RUNNING" not in states
+
+
+def test_journal_line_cut_by_a_kill_is_dropped_on_open(tmp_path):
+    path = tmp_path / "optuna.journal"
+    study = open_study("s", journal_storage(path), ["maximize"], 0, False)
+    study.optimize(objective, n_trials=3)
+    with open(path, "ab") as f:
+        f.write(b'{"op_code": 4, "worker_id": "x", "trial_id"')      # killed mid-append
+    study = open_study("s", journal_storage(path), ["maximize"], 0, False)
+    study.optimize(objective, n_trials=2)
+    reread = open_study("s", journal_storage(path), ["maximize"], 0, False)
+    assert [t.state.name for t in reread.trials] == ["COMPLETE"] * 5
