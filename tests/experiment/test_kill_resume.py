@@ -87,7 +87,7 @@ def test_sigterm_ends_runs_killed_and_resume_completes(tmp_path, tmp_cache):
     assert proc.returncode == 143, err[-3000:]
     assert "terminated" in err
     status = [r.info.status for r in _runs(tmp_path)]
-    assert "RUNNING" not in status and "KILLED" in status
+    assert "RUNNING" not in status and "KILLED" in status and "FAILED" not in status   # the trial's run too
     assert "RUNNING" not in _states(tmp_path)           # the trial in flight ended FAIL
     _resume_and_check(cmd, tmp_path, env)
 
