@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -54,6 +55,19 @@ def close_orphans(tracker, quiet: bool = False) -> None:
               file=sys.stderr)
 
 
+@contextlib.contextmanager
+def killed_on_interrupt(tracker):
+    """On Ctrl-C / SIGTERM, after the runner has ended its runs KILLED, end any run of this
+    process still RUNNING (one created in the instant the signal arrived)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        from cs_lab.tracking.tracker import close_own_runs
+
+        close_own_runs(tracker)
+        raise
+
+
 def cmd_run(args) -> int:
     from cs_lab.experiment.spec import load_spec
 
@@ -90,7 +104,8 @@ def _run_one(spec, args) -> None:
         close_orphans(tracker, args.quiet)
         opts = RunOptions(run_dir=run_dir, trials=args.trials, resume=True, storage=args.storage,
                           progress=not args.quiet)
-        result = ExperimentRunner(spec, tracker, opts).run()
+        with killed_on_interrupt(tracker):
+            result = ExperimentRunner(spec, tracker, opts).run()
     if result.leaderboard is not None and args.quiet:
         from cs_lab.experiment.runner import format_leaderboard
         print(format_leaderboard(result.leaderboard, spec))

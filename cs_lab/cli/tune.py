@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_tune(args) -> int:
-    from cs_lab.cli.run import close_orphans, make_tracker
+    from cs_lab.cli.run import close_orphans, killed_on_interrupt, make_tracker
     from cs_lab.experiment.runner import ExperimentRunner, RunOptions
     from cs_lab.experiment.spec import load_spec
 
@@ -39,7 +39,8 @@ def cmd_tune(args) -> int:
                       progress=not args.json, log_models=False,
                       # workers on one study must not propose the same parameters: offset the seed
                       sampler_seed_offset=os.getpid())
-    ran = ExperimentRunner(spec, tracker, opts).tune(args.model)
+    with killed_on_interrupt(tracker):
+        ran = ExperimentRunner(spec, tracker, opts).tune(args.model)
     if args.json:
         print(json.dumps({"pid": os.getpid(), "trials": ran}))
     else:

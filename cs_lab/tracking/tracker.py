@@ -224,16 +224,34 @@ def close_orphan_runs(tracker: Tracker) -> list[str]:
     """
     from cs_lab._process import Owner, host
 
+    return _close_running(tracker, lambda owner: owner.is_dead(),
+                          {"cs_lab.closed_as_orphan_by": f"pid {os.getpid()} on {host()}"})
+
+
+def close_own_runs(tracker: Tracker, status: str = KILLED) -> list[str]:
+    """End ``status`` every run this process still has RUNNING: the catch-all after Ctrl-C or
+    SIGTERM, for a run created in the instant the interrupt arrived (before the runner could
+    record its id). Returns the closed run ids."""
+    from cs_lab._process import Owner
+
+    me = Owner.me()
+    return _close_running(tracker, lambda owner: owner == me, {}, status)
+
+
+def _close_running(tracker: Tracker, select, tags: dict[str, str], status: str = KILLED) -> list[str]:
+    from cs_lab._process import Owner
+
     find = getattr(tracker, "running_runs", None)
     if find is None:
         return []
     closed = []
-    for run_id, tags in find():
-        owner = Owner.from_tags(tags)
-        if owner is None or not owner.is_dead():
+    for run_id, run_tags in find():
+        owner = Owner.from_tags(run_tags)
+        if owner is None or not select(owner):
             continue
-        tracker.set_tags(run_id, {"cs_lab.closed_as_orphan_by": f"pid {os.getpid()} on {host()}"})
-        tracker.end_run(run_id, KILLED)
+        if tags:
+            tracker.set_tags(run_id, tags)
+        tracker.end_run(run_id, status)
         closed.append(run_id)
     return closed
 

@@ -11,7 +11,7 @@ import pytest
 import cs_lab
 
 from cs_lab._process import Owner, host
-from cs_lab.tracking.tracker import KILLED, RUNNING, MemoryTracker, close_orphan_runs
+from cs_lab.tracking.tracker import KILLED, RUNNING, MemoryTracker, close_orphan_runs, close_own_runs
 
 CHILD = r"""
 import sys, time
@@ -74,3 +74,11 @@ def test_mlflow_runs_carry_owner_tags_and_orphans_are_closed(tmp_path):
     assert close_orphan_runs(t) == [orphan]
     assert t.client.get_run(orphan).info.status == KILLED
     assert t.client.get_run(mine).info.status == RUNNING
+
+
+def test_close_own_runs_ends_only_this_process_runs():
+    t = MemoryTracker()
+    mine = t.start_run("mine", tags=Owner.me().tags())
+    other = t.start_run("another live process", tags=Owner(1, host(), None).tags())
+    assert close_own_runs(t) == [mine]
+    assert t.runs[mine]["status"] == KILLED and t.runs[other]["status"] == RUNNING
