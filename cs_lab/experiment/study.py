@@ -69,10 +69,26 @@ class StaleSafeJournalLock(BaseJournalFileLock):
             os.rename(self._lock_file, aside)   # atomic: only one process breaks a given lock
         except FileNotFoundError:
             return False
+        if not self._still_stale(aside, dangling):
+            # between our look and the rename, another process broke it and a live one took a
+            # fresh lock: give that one back (a hard link keeps its age) and keep waiting
+            try:
+                os.link(aside, self._lock_file, follow_symlinks=False)
+            except FileExistsError:
+                pass
+            os.unlink(aside)
+            return False
         os.unlink(aside)
         log.warning("removed stale Optuna journal lock %s (%s, %.0f s old: its process died "
                     "while appending)", self._lock_file, "dangling" if is_dangling else "valid", age)
         return True
+
+    def _still_stale(self, path: str, dangling: bool) -> bool:
+        try:
+            age = time.time() - os.lstat(path).st_mtime
+        except FileNotFoundError:
+            return False
+        return age > self.grace_period or (dangling and not os.path.exists(path))
 
     def acquire(self) -> bool:
         sleep_s, warned, t0 = 0.001, False, time.monotonic()

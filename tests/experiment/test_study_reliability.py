@@ -134,3 +134,21 @@ def test_journal_line_cut_by_a_kill_is_dropped_on_open(tmp_path):
     study.optimize(objective, n_trials=2)
     reread = open_study("s", journal_storage(path), ["maximize"], 0, False)
     assert [t.state.name for t in reread.trials] == ["COMPLETE"] * 5
+
+
+def test_a_fresh_lock_taken_in_the_race_window_is_given_back(tmp_path):
+    """Another process broke the stale lock and a live one re-took it between our look and our
+    rename: the live lock must survive."""
+    from cs_lab.experiment.study import StaleSafeJournalLock
+
+    journal = tmp_path / "j.journal"
+    journal.touch()
+    lock = StaleSafeJournalLock(journal)
+    assert lock.acquire()
+    assert not lock.break_if_stale(dangling=True)          # fresh, valid: left alone
+    lock._age = lambda: 1e9                                  # what we saw a moment ago: stale
+    assert not lock.break_if_stale()
+    assert os.readlink(str(journal) + ".lock") == str(journal)
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".stale")]
+    lock.release()
+    assert not os.path.lexists(str(journal) + ".lock")
