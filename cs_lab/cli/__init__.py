@@ -25,16 +25,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (kill, a scheduler's time limit): handled like Ctrl-C, so open MLflow runs are
+    ended KILLED and locks are released on the way out."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def install_sigterm_handler() -> None:
+    """Turn SIGTERM into :class:`Terminated` (a KeyboardInterrupt) in the main thread."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _raise_terminated)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    install_sigterm_handler()
     try:
         return int(args.func(args) or 0)
     except CsLabError as exc:
         print(f"cs-lab: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("cs-lab: terminated (SIGTERM); open runs ended KILLED, resume with the same command",
+              file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("cs-lab: interrupted", file=sys.stderr)
         return 130

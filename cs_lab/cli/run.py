@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -25,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="shared Optuna storage (sqlite:///..., postgresql://..., or a .journal file)")
     p.add_argument("--runs-dir", default=os.environ.get("CS_LAB_RUNS_DIR", "runs"),
                    help="where run folders live (default: ./runs)")
+    p.add_argument("--wait", action="store_true",
+                   help="if another process is running this spec's run folder, wait for it to finish "
+                        "instead of failing")
     p.add_argument("--no-track", action="store_true", help="do not log to MLflow")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_run)
@@ -40,6 +43,29 @@ def make_tracker(experiment: str, tracking_uri: str | None, no_track: bool):
     if uri is None or uri.startswith("sqlite:"):
         artifacts = (Path.cwd() / "mlartifacts" / experiment).resolve().as_uri()
     return MlflowTracker(experiment, tracking_uri=uri, artifact_location=artifacts)
+
+
+def close_orphans(tracker, quiet: bool = False) -> None:
+    """End KILLED the MLflow runs a dead process on this host left RUNNING (see close_orphan_runs)."""
+    from cs_lab.tracking.tracker import close_orphan_runs
+
+    closed = close_orphan_runs(tracker)
+    if closed and not quiet:
+        print(f"cs-lab: {len(closed)} run(s) left RUNNING by a killed process ended KILLED: {closed}",
+              file=sys.stderr)
+
+
+@contextlib.contextmanager
+def killed_on_interrupt(tracker):
+    """On Ctrl-C / SIGTERM, after the runner has ended its runs KILLED, end any run of this
+    process still RUNNING (one created in the instant the signal arrived)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        from cs_lab.tracking.tracker import close_own_runs
+
+        close_own_runs(tracker)
+        raise
 
 
 def cmd_run(args) -> int:
@@ -66,15 +92,20 @@ def _missing_raw(dataset: str) -> str | None:
 
 
 def _run_one(spec, args) -> None:
+    from cs_lab.experiment.locking import RunFolderLock
     from cs_lab.experiment.runner import ExperimentRunner, RunOptions
 
-    run_dir = Path(args.runs_dir) / spec.name
-    if args.fresh and run_dir.exists():
-        shutil.rmtree(run_dir)
-    tracker = make_tracker(spec.name, args.tracking_uri, args.no_track)
-    opts = RunOptions(run_dir=run_dir, trials=args.trials, resume=True, storage=args.storage,
-                      progress=not args.quiet)
-    result = ExperimentRunner(spec, tracker, opts).run()
+    run_dir = (Path(args.runs_dir) / spec.name).absolute()
+    # one process per run folder: its journal's RUNNING trials and its cached models are ours
+    with RunFolderLock(run_dir, wait=getattr(args, "wait", False)) as lock:
+        if args.fresh:
+            lock.clear()
+        tracker = make_tracker(spec.name, args.tracking_uri, args.no_track)
+        close_orphans(tracker, args.quiet)
+        opts = RunOptions(run_dir=run_dir, trials=args.trials, resume=True, storage=args.storage,
+                          progress=not args.quiet)
+        with killed_on_interrupt(tracker):
+            result = ExperimentRunner(spec, tracker, opts).run()
     if result.leaderboard is not None and args.quiet:
         from cs_lab.experiment.runner import format_leaderboard
         print(format_leaderboard(result.leaderboard, spec))

@@ -14,7 +14,7 @@ from cs_lab.eval import EvalResult, evaluate
 from cs_lab.experiment.task import EvalSet, Stage
 from cs_lab.experiment.metric_names import direction, parse_metric_name  # noqa: F401  (re-exported)
 from cs_lab.models.base import Recommender
-from cs_lab.tracking.tracker import FAILED, FINISHED, Tracker
+from cs_lab.tracking.tracker import FAILED, FINISHED, KILLED, Tracker
 from cs_lab.tuning.space import SearchSpace
 
 PRUNE_QUERIES = 500  # validation carts scored for each intermediate value
@@ -84,6 +84,9 @@ class Objective:
         except optuna.TrialPruned:
             self.tracker.set_tags(run, {"optuna.state": "PRUNED"})
             status = FINISHED
+            raise
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (cs_lab.cli): the trial's run ends KILLED
+            status = KILLED
             raise
         finally:
             self.tracker.end_run(run, status)

@@ -183,9 +183,59 @@ def _merge(a: dict, b: dict) -> dict:
     return out
 
 
+#: a spec's YAML, with every alias expanded, may hold at most this many nodes ("billion laughs")
+MAX_YAML_NODES = 100_000
+
+
+def _safe_load_bounded(text: str, path: Path, max_nodes: int = MAX_YAML_NODES) -> Any:
+    """``yaml.safe_load`` that refuses documents whose aliases expand past ``max_nodes`` nodes.
+
+    Composing a YAML graph is cheap (an alias is a shared node), but everything after it walks
+    the expanded tree: 9 levels of 9 aliases is 9**9 = 387M nodes. The expanded size is counted
+    on the node graph, once per distinct node, before anything is constructed."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        sizes: dict[int, int] = {}
+
+        def size(n) -> int:
+            key = id(n)
+            if key in sizes:
+                if sizes[key] < 0:
+                    raise ConfigError(f"{path}: a YAML anchor contains an alias to itself (recursive "
+                                      f"anchor {getattr(n, 'anchor', '')!r}); remove the self-reference")
+                return sizes[key]
+            sizes[key] = -1
+            if isinstance(n, yaml.MappingNode):
+                children = [c for kv in n.value for c in kv]
+            elif isinstance(n, yaml.SequenceNode):
+                children = n.value
+            else:
+                children = []
+            total = 1
+            for c in children:
+                total += size(c)
+                if total > max_nodes:
+                    raise ConfigError(
+                        f"{path}: the YAML expands to more than {max_nodes:,} nodes once its aliases "
+                        f"(*name) are substituted (an alias bomb?); a spec needs far fewer: reduce the "
+                        f"anchors/aliases, or use include: files")
+            sizes[key] = total
+            return total
+
+        size(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text())
+        return _safe_load_bounded(path.read_text(), path)
+    except RecursionError:
+        raise ConfigError(f"{path}: YAML nested too deeply; flatten the structure") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     except OSError as exc:

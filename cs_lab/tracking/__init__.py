@@ -1,7 +1,8 @@
 """Experiment tracking through an injected Tracker object (MLflow, or nothing)."""
 
 from cs_lab.tracking.tracker import (FAILED, FINISHED, KILLED, RUNNING, MemoryTracker, MlflowTracker,
-                                     NullTracker, Tracker, default_tracking_uri)
+                                     NullTracker, Tracker, close_orphan_runs,
+                                     default_tracking_uri)
 
 __all__ = ["FAILED", "FINISHED", "KILLED", "RUNNING", "MemoryTracker", "MlflowTracker", "NullTracker",
-           "Tracker", "default_tracking_uri"]
+           "Tracker", "close_orphan_runs", "default_tracking_uri"]

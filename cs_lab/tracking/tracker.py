@@ -6,6 +6,7 @@ records nothing (and ``MemoryTracker`` records in memory, for tests).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -47,19 +48,27 @@ class MlflowTracker:
                  artifact_location: str | None = None) -> None:
         from mlflow import MlflowClient
 
+        from cs_lab._process import Owner
+
         self.tracking_uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
-        self.client = MlflowClient(tracking_uri=self.tracking_uri)
-        exp = self.client.get_experiment_by_name(experiment)
-        if exp is None:
-            self.experiment_id = self.client.create_experiment(experiment, artifact_location=artifact_location)
-        else:
-            self.experiment_id = exp.experiment_id
-            if exp.lifecycle_stage == "deleted":
-                self.client.restore_experiment(exp.experiment_id)
+        # a fresh SQLite store is created and migrated by the first client call; several processes
+        # doing it at once crash (alembic "duplicate column"), so the first call and the
+        # experiment's creation run under a file lock beside the database
+        with sqlite_init_lock(self.tracking_uri):
+            self.client = MlflowClient(tracking_uri=self.tracking_uri)
+            exp = self.client.get_experiment_by_name(experiment)
+            if exp is None:
+                self.experiment_id = self.client.create_experiment(experiment, artifact_location=artifact_location)
+            else:
+                self.experiment_id = exp.experiment_id
+                if exp.lifecycle_stage == "deleted":
+                    self.client.restore_experiment(exp.experiment_id)
         self.experiment = experiment
+        self._owner_tags = Owner.me().tags()
 
     def start_run(self, name, *, parent_id=None, tags=None):
-        t = dict(tags or {})
+        # who runs it: a run left RUNNING by a dead process is found and closed (close_orphan_runs)
+        t = {**self._owner_tags, **(tags or {})}
         if parent_id:
             t["mlflow.parentRunId"] = parent_id
         run = self.client.create_run(self.experiment_id, run_name=name, tags=t)
@@ -105,6 +114,17 @@ class MlflowTracker:
 
     def runs(self, filter_string: str = "") -> list:
         return self.client.search_runs([self.experiment_id], filter_string=filter_string, max_results=10000)
+
+    def running_runs(self) -> list[tuple[str, dict[str, str]]]:
+        """(run id, tags) of this experiment's runs in status RUNNING."""
+        out, token = [], None
+        while True:
+            page = self.client.search_runs([self.experiment_id], filter_string="attributes.status = 'RUNNING'",
+                                           max_results=1000, page_token=token)
+            out += [(r.info.run_id, dict(r.data.tags)) for r in page]
+            token = page.token
+            if not token:
+                return out
 
 
 class NullTracker:
@@ -159,6 +179,81 @@ class MemoryTracker(NullTracker):
 
     def end_run(self, run_id, status=FINISHED):
         self.runs[run_id]["status"] = status
+
+    def running_runs(self) -> list[tuple[str, dict[str, str]]]:
+        return [(rid, dict(r["tags"])) for rid, r in self.runs.items() if r["status"] == RUNNING]
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` tracking URI (None for other URIs and :memory:)."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    path = uri[len("sqlite:///"):].split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path)
+
+
+@contextlib.contextmanager
+def sqlite_init_lock(uri: str):
+    """Hold an exclusive ``fcntl.flock`` on ``<db>.lock`` for a SQLite tracking URI (no-op for
+    other URIs, or where flock is unavailable): the database is created and migrated once."""
+    db = sqlite_path(uri)
+    if db is None:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    db.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(f"{db}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def close_orphan_runs(tracker: Tracker) -> list[str]:
+    """End KILLED the experiment's runs left RUNNING by a process that is gone.
+
+    A run is orphaned when its owner tags (``cs_lab.owner.pid/host/start``, set by
+    ``MlflowTracker.start_run``) name this host and a pid that is not alive or now belongs to
+    another process. Runs of live processes, of other hosts, and runs without owner tags are left
+    alone. Returns the closed run ids.
+    """
+    from cs_lab._process import Owner, host
+
+    return _close_running(tracker, lambda owner: owner.is_dead(),
+                          {"cs_lab.closed_as_orphan_by": f"pid {os.getpid()} on {host()}"})
+
+
+def close_own_runs(tracker: Tracker, status: str = KILLED) -> list[str]:
+    """End ``status`` every run this process still has RUNNING: the catch-all after Ctrl-C or
+    SIGTERM, for a run created in the instant the interrupt arrived (before the runner could
+    record its id). Returns the closed run ids."""
+    from cs_lab._process import Owner
+
+    me = Owner.me()
+    return _close_running(tracker, lambda owner: owner == me, {}, status)
+
+
+def _close_running(tracker: Tracker, select, tags: dict[str, str], status: str = KILLED) -> list[str]:
+    from cs_lab._process import Owner
+
+    find = getattr(tracker, "running_runs", None)
+    if find is None:
+        return []
+    closed = []
+    for run_id, run_tags in find():
+        owner = Owner.from_tags(run_tags)
+        if owner is None or not select(owner):
+            continue
+        if tags:
+            tracker.set_tags(run_id, tags)
+        tracker.end_run(run_id, status)
+        closed.append(run_id)
+    return closed
 
 
 def default_tracking_uri() -> str:

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from pydantic import Field
 
 from cs_lab.data.interactions import Interactions
-from cs_lab.models.implicit_cf.factors import FactorConfig, ImplicitFactorRecommender
+from cs_lab.models.implicit_cf.factors import THREADS_DOC, FactorConfig, ImplicitFactorRecommender
 from cs_lab.models.implicit_cf.matrices import row_mean, training_matrix
 from cs_lab.models.registry import register
 
@@ -19,6 +19,8 @@ class BPRConfig(FactorConfig):
     iterations: int = Field(100, ge=1)
     learning_rate: float = Field(0.01, gt=0.0)
     verify_negative_samples: bool = True
+    # Hogwild SGD: with several threads the factors differ from run to run; 1 = reproducible
+    num_threads: int = Field(1, ge=0, description=THREADS_DOC)
 
 
 @register

@@ -34,6 +34,8 @@ from cs_lab.models.config import ModelConfig
 from cs_lab.models.implicit_cf.matrices import TrainOn
 
 Fallback = Literal["popularity", "none"]
+THREADS_DOC = ("1 (default) = bit-identical repeated fits; 0 = all cores, or N threads: faster but "
+               "not reproducible (lock-free Hogwild updates); docs/models_cf.md")
 
 
 class CartScoringConfig(ModelConfig):

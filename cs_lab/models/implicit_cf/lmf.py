@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from pydantic import Field
 
 from cs_lab.data.interactions import Interactions
-from cs_lab.models.implicit_cf.factors import FactorConfig, ImplicitFactorRecommender
+from cs_lab.models.implicit_cf.factors import THREADS_DOC, FactorConfig, ImplicitFactorRecommender
 from cs_lab.models.implicit_cf.matrices import Confidence, row_mean, training_matrix
 from cs_lab.models.registry import register
 
@@ -22,6 +22,8 @@ class LMFConfig(FactorConfig):
     learning_rate: float = Field(1.0, gt=0.0)
     neg_prop: int = Field(30, ge=1, description="negative samples per positive")
     confidence: Confidence = "linear"
+    # Hogwild SGD: with several threads the factors differ from run to run; 1 = reproducible
+    num_threads: int = Field(1, ge=0, description=THREADS_DOC)
 
 
 @register

@@ -18,7 +18,7 @@ from pydantic import Field, model_validator
 
 from cs_lab.data.interactions import Interactions
 from cs_lab.models.implicit_cf._deps import blas_single_thread, require
-from cs_lab.models.implicit_cf.factors import CartScoringConfig, FactorRecommender
+from cs_lab.models.implicit_cf.factors import THREADS_DOC, CartScoringConfig, FactorRecommender
 from cs_lab.models.implicit_cf.matrices import row_mean, training_matrix
 from cs_lab.models.lightfm_cf import features
 from cs_lab.models.registry import register
@@ -40,6 +40,8 @@ class LightFMConfig(CartScoringConfig):
     user_features: bool = False
     price_bands: int = Field(5, ge=1, description="item price quantile bands (item_features)")
     spend_bands: int = Field(4, ge=1, description="customer spend / frequency bands (user_features)")
+    # Hogwild SGD: with several threads the factors differ from run to run; 1 = reproducible
+    num_threads: int = Field(1, ge=0, description=THREADS_DOC)
 
     @model_validator(mode="after")
     def _user_features_need_customers(self) -> "LightFMConfig":
