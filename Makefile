@@ -52,12 +52,14 @@ data: setup
 	@for d in $(DATASETS); do $(BIN)/cs-lab data prepare $$d || exit 1; done
 
 SUITE ?= experiments/complete_journey.yaml experiments/complete_journey_explore.yaml experiments/online_retail.yaml experiments/online_retail_explore.yaml
+JOBS ?= 2
 RUN_ARGS ?=
 
-# The default suite: basket completion on The Complete Journey and (when its raw file is present)
-# UCI Online Retail, every model tuned with a modest Optuna budget, tracked in ./mlflow.db.
+# The default suite: on The Complete Journey and (when its raw file is present) UCI Online Retail, the
+# standard basket-completion task and the cross-sell (explore) task; every model tuned with a modest
+# Optuna budget, 3 rolling test windows, 3 seeds; tracked in ./mlflow.db. JOBS specs run at once.
 experiments: setup
-	$(BIN)/cs-lab run $(SUITE) --skip-missing-data $(RUN_ARGS)
+	$(BIN)/cs-lab run $(SUITE) --skip-missing-data --jobs $(JOBS) $(RUN_ARGS)
 
 bench: setup
 	$(BIN)/python -m benchmarks $(BENCH)

@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--wait", action="store_true",
                    help="if another process is running this spec's run folder, wait for it to finish "
                         "instead of failing")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="run up to N specs at once, each in its own process (default 1: in order). Each "
+                        "spec's output goes to runs/<spec>/console.log and is printed when it finishes")
     p.add_argument("--no-track", action="store_true", help="do not log to MLflow")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_run)
@@ -71,14 +74,81 @@ def killed_on_interrupt(tracker):
 def cmd_run(args) -> int:
     from cs_lab.experiment.spec import load_spec
 
+    if args.jobs < 1:
+        from cs_lab.errors import ConfigError
+        raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
     specs = [load_spec(s) for s in args.spec]  # validate every spec before any work starts
+    todo = []
     for spec in specs:
         missing = _missing_raw(spec.dataset)
         if missing and args.skip_missing_data:
             print(f"cs-lab: skipping {spec.name}: raw data of {spec.dataset!r} not found ({missing})", file=sys.stderr)
             continue
+        todo.append(spec)
+    if args.jobs > 1 and len(todo) > 1:
+        return _run_parallel(todo, args)
+    for spec in todo:
         _run_one(spec, args)
     return 0
+
+
+def _run_parallel(specs, args) -> int:
+    """Specs in up to ``args.jobs`` worker processes (spawned: no state shared but the files). Each
+    worker writes its output to runs/<spec>/console.log; the log is printed when the spec finishes,
+    in the order they finish. Ctrl-C / SIGTERM stops the workers (their runs end KILLED)."""
+    import multiprocessing as mp
+    import time
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    logs = {s.name: (Path(args.runs_dir) / s.name / "console.log").absolute() for s in specs}
+    print(f"cs-lab: {len(specs)} specs, {args.jobs} at a time; progress in " +
+          ", ".join(str(p) for p in logs.values()), file=sys.stderr, flush=True)
+    failed = []
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("spawn")) as pool:
+        futures = {pool.submit(_worker, spec.model_dump(mode="json"), vars(args), str(logs[spec.name])): spec.name
+                   for spec in specs}
+        try:
+            for fut in as_completed(futures):
+                name = futures[fut]
+                error = fut.result()
+                print(logs[name].read_text(errors="replace") if logs[name].is_file() else "", flush=True)
+                print(f"cs-lab: {name} {'FAILED: ' + error if error else 'finished'} "
+                      f"({time.perf_counter() - t0:.0f}s since start)", file=sys.stderr, flush=True)
+                if error:
+                    failed.append(name)
+        except KeyboardInterrupt:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()                     # SIGTERM: each worker ends its runs KILLED
+            raise
+    if failed:
+        print(f"cs-lab: {len(failed)} spec(s) failed: {failed} (their logs are above)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _worker(spec_json: dict, args: dict, log: str) -> str | None:
+    """One spec in a worker process, output to ``log``; returns an error message or None."""
+    import argparse
+    import traceback
+
+    from cs_lab.cli import install_sigterm_handler
+    from cs_lab.errors import CsLabError
+    from cs_lab.experiment.spec import ExperimentSpec
+
+    install_sigterm_handler()
+    Path(log).parent.mkdir(parents=True, exist_ok=True)
+    spec = ExperimentSpec.model_validate(spec_json)
+    with open(log, "w", buffering=1) as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            _run_one(spec, argparse.Namespace(**args))
+        except CsLabError as exc:
+            print(f"cs-lab: error: {exc}", file=out)
+            return str(exc)
+        except Exception as exc:  # noqa: BLE001 - reported with its traceback in the log
+            traceback.print_exc(file=out)
+            return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _missing_raw(dataset: str) -> str | None:

@@ -6,6 +6,7 @@ rerun with unchanged code and data reuses the model and a code change never does
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -65,9 +66,15 @@ def fit(ctx: RunContext, name: str, params: dict, train: Interactions, fingerpri
     model.fit(train)
     seconds = time.perf_counter() - t0
     d.parent.mkdir(parents=True, exist_ok=True)
-    tmp = d.with_name(d.name + ".tmp")
+    # a private temp folder, renamed into place: another process filling the same key (the standard
+    # and explore specs share untuned models; --jobs runs them at once) never sees half a model
+    tmp = d.with_name(f"{d.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save(tmp)
-    shutil.rmtree(d, ignore_errors=True)
-    tmp.rename(d)
+    try:
+        if d.exists() and not (d / "config.json").is_file():
+            shutil.rmtree(d, ignore_errors=True)      # a damaged entry
+        os.rename(tmp, d)
+    except OSError:                                   # the other process won: same key, same content
+        shutil.rmtree(tmp, ignore_errors=True)
     return Fitted(model, d, seconds, False)

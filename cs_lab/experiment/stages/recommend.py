@@ -4,6 +4,7 @@ cached beside the model, keyed by the holdout, K, the policy and the code versio
 from __future__ import annotations
 
 import logging
+import os
 
 import numpy as np
 
@@ -28,7 +29,7 @@ def recommend(fitted: Fitted, ev: EvalSet, k: int) -> np.ndarray:
         except (OSError, ValueError) as exc:
             log.warning("cannot read cached recommendations %s (%s); recomputing", path, exc)
     ids = recommend_ids(fitted.model, ev, k)
-    tmp = path.with_suffix(".tmp.npy")
+    tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}.npy")
     np.save(tmp, ids)
     tmp.replace(path)
     return ids
