@@ -36,10 +36,11 @@ def log_model(ctx: RunContext, run: str, s: ModelScores, windows: Windows) -> No
     metrics: dict[str, float] = {}
     names = s.windows[0].test[0].metric_names()
     for name in names:
-        if name in frame.columns:
-            metrics[f"test.{name}"] = float(np.nanmean(frame[name].to_numpy()))
-        else:  # global metrics (coverage, ...): mean of the window values
-            metrics[f"test.{name}"] = float(np.nanmean(s.test_values(name)))
+        values = frame[name].to_numpy() if name in frame.columns else s.test_values(name)
+        if np.isnan(values).all():      # e.g. the repeat part of the explore task: no such hidden items
+            continue
+        # per-query metrics: pooled over every test cart; global ones (coverage, ...): mean of the windows
+        metrics[f"test.{name}"] = float(np.nanmean(values))
     boot_clusters = None if spec.comparison.resample == "baskets" else clusters
     for col in ci_metrics(ctx, frame.columns):
         iv = bootstrap_ci(frame[col].to_numpy(), n_boot=spec.comparison.bootstrap, seed=spec.seed,
