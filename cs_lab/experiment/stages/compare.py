@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,23 +93,14 @@ def compare(ctx: RunContext, scores: dict[str, ModelScores], sel: Selection) -> 
 
     # leaderboard
     rows = []
-    for n, s in scores.items():
-        row = {"model": n, "kind": s.kind, "trials": s.n_trials, f"valid {objective}": sel.valid[n]}
-        for c in shown:
-            base = str(parse_metric_name(c)._replace(part=""))
-            for part in (PARTS if not parse_metric_name(c).part else ("",)):
-                col = c if parse_metric_name(c).part else base + part
-                if col not in frames[n].columns:
-                    continue
-                iv = bootstrap_ci(frames[n][col].to_numpy(), n_boot=cmp.bootstrap, seed=spec.seed, clusters=clusters)
-                row[col] = iv.estimate
-                row[f"{col} ci_low"], row[f"{col} ci_high"] = iv.low, iv.high
-                row[f"{col} sd"] = float(np.nanstd(s.test_values(col), ddof=1)) if len(s.windows) > 1 else np.nan
-        for c in extra:
-            row[c] = float(np.nanmean(frames[n][c].to_numpy()))
-        row["seeds"] = s.seeds
-        rows.append(row)
+    with warnings.catch_warnings():     # all-NaN parts (the explore task has no repeat items) are dropped below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rows = _board_rows(scores, sel, frames, shown, extra, clusters, spec)
     board = pd.DataFrame(rows).set_index("model").loc[sel.ranking].reset_index()
+    empty = [c for c in board.columns if c not in ("model", "kind") and board[c].isna().all()
+             and not c.endswith(" sd")]
+    board = board.drop(columns=empty + [f"{c} {x}" for c in empty for x in ("ci_low", "ci_high", "sd")
+                                        if f"{c} {x}" in board.columns])
     per_window = pd.DataFrame({n: s.test_values(objective) for n, s in scores.items()},
                               index=[f"w{i}" for i in range(len(scores[names[0]].windows))]).T
 
@@ -160,3 +152,25 @@ def make_verdict(sel: Selection, family: pd.DataFrame, per_window: pd.DataFrame,
                  + (" (agrees with the validation choice)." if test_best == w else
                     f" (differs from the validation choice; reported, not used)."))
     return Verdict(w, objective, rows, held, n_w, test_best, lines)
+
+
+def _board_rows(scores, sel, frames, shown, extra, clusters, spec) -> list[dict]:
+    cmp, objective = spec.comparison, sel.objective
+    rows = []
+    for n, s in scores.items():
+        row = {"model": n, "kind": s.kind, "trials": s.n_trials, f"valid {objective}": sel.valid[n]}
+        for c in shown:
+            base = str(parse_metric_name(c)._replace(part=""))
+            for part in (PARTS if not parse_metric_name(c).part else ("",)):
+                col = c if parse_metric_name(c).part else base + part
+                if col not in frames[n].columns:
+                    continue
+                iv = bootstrap_ci(frames[n][col].to_numpy(), n_boot=cmp.bootstrap, seed=spec.seed, clusters=clusters)
+                row[col] = iv.estimate
+                row[f"{col} ci_low"], row[f"{col} ci_high"] = iv.low, iv.high
+                row[f"{col} sd"] = float(np.nanstd(s.test_values(col), ddof=1)) if len(s.windows) > 1 else np.nan
+        for c in extra:
+            row[c] = float(np.nanmean(frames[n][c].to_numpy()))
+        row["seeds"] = s.seeds
+        rows.append(row)
+    return rows
