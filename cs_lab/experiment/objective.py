@@ -5,6 +5,7 @@ LMF per iteration; LightFM per epoch) so the pruner can stop bad trials early.""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,9 @@ class Objective:
     tracker: Tracker
     parent_run: str
     prune: bool = True
+    # called with (params, fitted model) after each completed fit: the runner keeps the models in
+    # its cache, so refitting the chosen trial on the same data is a cache hit
+    on_fitted: Callable[[dict, Recommender], None] | None = None
 
     def __call__(self, trial) -> float | tuple[float, ...]:
         import optuna
@@ -72,6 +76,8 @@ class Objective:
             t0 = time.perf_counter()
             callback = self._pruning_callback(trial) if self.prune and len(self.objectives) == 1 else None
             model.fit(self.stage.train, on_iteration=callback)
+            if self.on_fitted is not None:
+                self.on_fitted(params, model)
             fit_s = time.perf_counter() - t0
             result = evaluate_model(model, self.stage.eval, self.ks)
             values = tuple(metric_value(result, o) for o in self.objectives)

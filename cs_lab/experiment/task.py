@@ -171,8 +171,8 @@ def prepare_task(spec: ExperimentSpec, dataset: Dataset | None = None, split: Sp
             raise DataError(f"{where}: no {name} cart has a hidden item new to its customer, so the explore "
                             "task has nothing to score", hint="use a longer window or task.exclude: [cart]")
     counts = {"test_baskets": int(split.test[S.BASKET].nunique()), "test_carts": len(test),
-              "test_carts_eligible": len(test_h.queries), "validation_carts": len(valid),
-              "validation_carts_eligible": len(valid_h.queries)}
+              "test_carts_eligible": test.holdout.params["eligible"], "validation_carts": len(valid),
+              "validation_carts_eligible": valid.holdout.params["eligible"]}
     return PreparedTask(ds, split, inner, Stage(tr_in, valid), Stage(tr_full, test), window=window,
                         n_windows=n_windows, explore=t.explore, counts=counts)
 
@@ -209,12 +209,14 @@ def make_eval_set(h: BasketCompletion, train: Interactions, explore: bool = Fals
         truth = h.truth[~bought].reset_index(drop=True)
         h = BasketCompletion(h.queries, h.cart, truth, {**h.params, "explore": True})
         h = _sample(h, h.queries["query_id"].isin(set(truth["query_id"])).to_numpy())
+    n_eligible = len(h.queries)     # carts with >= min_items items (and, explore, a new hidden item)
     if max_queries is not None and len(h.queries) > max_queries:
         rng = np.random.default_rng([seed, 7919])
         keep = np.zeros(len(h.queries), dtype=bool)
         keep[np.sort(rng.choice(len(h.queries), size=max_queries, replace=False))] = True
         h = _sample(h, keep)
     h.params["max_queries"] = max_queries
+    h.params["eligible"] = n_eligible
     queries = Queries.from_frames(h.queries, h.cart, train.items, train.customers)
     known = train.items.ids
     extra = np.sort(h.truth.loc[~h.truth[S.ITEM].isin(known), S.ITEM].unique().astype(str))

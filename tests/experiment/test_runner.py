@@ -212,3 +212,22 @@ def test_multi_objective_tuning_reports_pareto_front(tmp_path, tmp_cache):
     als = next(r for r in tr.runs.values() if r["name"] == "als")
     assert {"pareto_front.csv", "plots/pareto_front.png"} <= set(als["artifacts"])
     assert {"best_valid.ndcg@10", "best_valid.revenue@10"} <= {k.replace("_at_", "@") for k in als["metrics"]}
+
+
+def test_fits_per_model(spec_path, tmp_path, monkeypatch):
+    """ALS (stochastic, tuned): 3 trials, then per window one validation fit and one test fit per
+    seed -- except the earliest window's validation fit, which is the chosen trial's (cached).
+    item-kNN (deterministic, untuned): one validation and one test fit per window."""
+    from cs_lab.models.base import Recommender
+
+    fits = {}
+    real = Recommender.fit
+
+    def counting(self, train, on_iteration=None):
+        fits[type(self).__name__] = fits.get(type(self).__name__, 0) + 1
+        return real(self, train, on_iteration=on_iteration)
+
+    monkeypatch.setattr(Recommender, "fit", counting)
+    run(spec_path, tmp_path)
+    assert fits["ALS"] == 3 + 2 * (1 + 2) - 1
+    assert fits["ItemKNN"] == 2 * 2

@@ -65,6 +65,12 @@ def fit(ctx: RunContext, name: str, params: dict, train: Interactions, fingerpri
     t0 = time.perf_counter()
     model.fit(train)
     seconds = time.perf_counter() - t0
+    store(d, model)
+    return Fitted(model, d, seconds, False)
+
+
+def store(d: Path, model: Recommender) -> None:
+    """Save a fitted model as cache entry ``d``."""
     d.parent.mkdir(parents=True, exist_ok=True)
     # a private temp folder, renamed into place: another process filling the same key (the standard
     # and explore specs share untuned models; --jobs runs them at once) never sees half a model
@@ -77,4 +83,3 @@ def fit(ctx: RunContext, name: str, params: dict, train: Interactions, fingerpri
         os.rename(tmp, d)
     except OSError:                                   # the other process won: same key, same content
         shutil.rmtree(tmp, ignore_errors=True)
-    return Fitted(model, d, seconds, False)

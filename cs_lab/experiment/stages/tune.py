@@ -14,6 +14,7 @@ from cs_lab.experiment.metric_names import direction
 from cs_lab.experiment.objective import Objective
 from cs_lab.experiment.spec import ModelSpec
 from cs_lab.experiment.stages.context import RunContext, content_key
+from cs_lab.experiment.stages.fit import model_dir, store
 from cs_lab.experiment.study import best_params, done_trials, fail_stale_trials, open_study, storage_for
 from cs_lab.experiment.task import PreparedTask
 from cs_lab.tracking.tracker import log_dataframe
@@ -52,8 +53,13 @@ def tune(ctx: RunContext, m: ModelSpec, base: dict, space, trials: int, task: Pr
     ctx.say(f"    tuning: {before} trial(s) already done{f', {stale} stale marked failed' if stale else ''}, "
             f"{remaining} to run")
     if remaining:
+        def keep(params: dict, model) -> None:   # the chosen trial's refit on this split becomes a cache hit
+            d = model_dir(ctx, m.name, params, task.inner.fingerprint)
+            if not (d / "config.json").is_file():
+                store(d, model)
+
         objective = Objective(base, space, task.tuning, objectives, spec.metrics.ks, ctx.tracker, run,
-                              prune=spec.tuning.pruning)
+                              prune=spec.tuning.pruning, on_fitted=keep)
         # several workers may share the study (--storage): stop when it holds `trials` finished trials
         stop = optuna.study.MaxTrialsCallback(trials, states=(optuna.trial.TrialState.COMPLETE,
                                                               optuna.trial.TrialState.PRUNED))
