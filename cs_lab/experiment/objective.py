@@ -19,6 +19,7 @@ from cs_lab.tracking.tracker import FAILED, FINISHED, KILLED, Tracker
 from cs_lab.tuning.space import SearchSpace
 
 PRUNE_QUERIES = 500  # validation carts scored for each intermediate value
+PRUNE_POINTS = 5     # intermediate values per trial (evenly spaced over the model's iterations)
 
 
 def parse_metric(name: str) -> tuple[str, int]:
@@ -74,7 +75,7 @@ class Objective:
             self.tracker.log_params(run, params)
             model = Recommender.from_params(params)
             t0 = time.perf_counter()
-            callback = self._pruning_callback(trial) if self.prune and len(self.objectives) == 1 else None
+            callback = self._pruning_callback(trial, params) if self.prune and len(self.objectives) == 1 else None
             model.fit(self.stage.train, on_iteration=callback)
             if self.on_fitted is not None:
                 self.on_fitted(params, model)
@@ -97,13 +98,19 @@ class Objective:
         finally:
             self.tracker.end_run(run, status)
 
-    def _pruning_callback(self, trial):
+    def _pruning_callback(self, trial, params: dict | None = None):
         import optuna
 
         objective = self.objectives[0]
         rows = slice(0, min(PRUNE_QUERIES, len(self.stage.eval)))
+        # scoring the pruning carts costs about as much as an iteration of a large catalogue, so
+        # intermediate values are taken at PRUNE_POINTS evenly spaced iterations, not at every one
+        total = int((params or {}).get("iterations") or (params or {}).get("epochs") or 0)
+        every = max(1, total // PRUNE_POINTS) if total else 1
 
         def on_iteration(iteration: int, model: Recommender) -> None:
+            if (iteration + 1) % every and iteration + 1 != total:
+                return
             value = metric_value(evaluate_model(model, self.stage.eval, self.ks, rows), objective)
             if np.isfinite(value):
                 trial.report(value, iteration)
