@@ -105,7 +105,7 @@ def compare(ctx: RunContext, scores: dict[str, ModelScores], sel: Selection) -> 
                               index=[f"w{i}" for i in range(len(scores[names[0]].windows))]).T
 
     family = second = verdict = None
-    baselines = [b for b in cmp.all_baselines if b in scores]
+    baselines, same = distinct_baselines([b for b in cmp.all_baselines if b in scores], scores)
     if len(names) >= 2 and baselines:
         pairs = family_pairs(names, baselines)
         family = compare_family(frames, objective, pairs, clusters=clusters, alpha=cmp.alpha,
@@ -116,7 +116,25 @@ def compare(ctx: RunContext, scores: dict[str, ModelScores], sel: Selection) -> 
             second = compare_secondary(frames, secondary, pairs, clusters=clusters, ci=1 - cmp.alpha,
                                        n_boot=cmp.bootstrap, seed=spec.seed)
         verdict = make_verdict(sel, family, per_window, board, baselines, objective, cmp.bootstrap, cmp.alpha)
+        verdict.lines += [f"  ({b} recommends exactly what {a} does in every window here, so the family counts them "
+                          "as one baseline)" for b, a in same.items()]
     return Comparison(board, family, second, per_window, dup, verdict, shown)
+
+
+def distinct_baselines(baselines: list[str], scores: dict[str, ModelScores]) -> tuple[list[str], dict[str, str]]:
+    """Baselines whose test lists are identical to an earlier baseline's in every window and seed
+    (personal in the explore task: its whole list is the popularity fallback) are dropped from the
+    family, so no comparison is counted twice. Returns (kept, {dropped: the identical one})."""
+    kept, same = [], {}
+    for b in baselines:
+        twin = next((a for a in kept if len(scores[a].windows) == len(scores[b].windows) and all(
+            all(np.array_equal(x, y) for x, y in zip(wa.test_ids, wb.test_ids)) and len(wa.test_ids) == len(wb.test_ids)
+            for wa, wb in zip(scores[a].windows, scores[b].windows))), None)
+        if twin is None:
+            kept.append(b)
+        else:
+            same[b] = twin
+    return kept, same
 
 
 def make_verdict(sel: Selection, family: pd.DataFrame, per_window: pd.DataFrame, board: pd.DataFrame,

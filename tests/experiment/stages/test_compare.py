@@ -51,3 +51,18 @@ def test_verdict_reads_pairs_where_the_winner_is_the_baseline_from_its_side():
     # als - pers = -0.06 [-0.07, -0.05] is read as pers - als = +0.06 [+0.05, +0.07]
     assert "vs als" in text and "+0.0600" in text and "[+0.0500, +0.0700]" in text
     assert "adjusted p <0.001" in text                               # never "p=0" from a bootstrap
+
+
+def test_a_baseline_identical_to_another_is_counted_once():
+    from types import SimpleNamespace
+
+    from cs_lab.experiment.stages.compare import distinct_baselines
+
+    ids = np.arange(12).reshape(3, 4)
+
+    def model(*arrays):
+        return SimpleNamespace(windows=[SimpleNamespace(test_ids=[a]) for a in arrays])
+
+    scores = {"pop": model(ids, ids + 1), "pers": model(ids.copy(), ids + 1), "knn": model(ids, ids + 2)}
+    assert distinct_baselines(["pop", "pers"], scores) == (["pop"], {"pers": "pop"})
+    assert distinct_baselines(["pop", "knn"], scores) == (["pop", "knn"], {})   # differs in one window
