@@ -164,7 +164,7 @@ def make_verdict(sel: Selection, family: pd.DataFrame, per_window: pd.DataFrame,
                      f"-> {_better(lo, hi, maximize)} (adjusted p {fmt_p(r.p_adj, n_boot)})")
     n_w = len(per_window.columns)
     if others:
-        lines.append(f"  Beats every baseline on test in {held} of {n_w} window(s)"
+        lines.append(f"  Ahead of every baseline on the test {objective} in {held} of {n_w} window(s) (point estimates)"
                      + (" -- holds in every window." if held == n_w else " -- does NOT hold in every window."))
     lines.append(f"  Best on the pooled test {objective}: {test_best}"
                  + (" (agrees with the validation choice)." if test_best == w else

@@ -36,7 +36,7 @@ def test_verdict_counts_the_windows_where_the_winner_beats_every_baseline():
     v = make_verdict(sel, fam, per_window, board, ["pop", "pers"], "ndcg@10", n_boot=1000)
     assert v.winner == "knn" and v.windows_held == 2 and v.n_windows == 3   # w1: pers 0.06 > knn 0.05
     text = v.text()
-    assert "does NOT hold in every window" in text and "2 of 3" in text
+    assert "does NOT hold in every window" in text and "in 2 of 3 window(s)" in text
     assert "vs pop" in text and "-> better" in text and "-> no detectable difference" in text
     assert v.test_best == "knn" and "agrees with the validation choice" in text
 
