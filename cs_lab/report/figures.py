@@ -21,7 +21,7 @@ UNITS = {
 
 def metric_label(name: str) -> str:
     """``ndcg@10`` -> ``ndcg@10 (mean over test carts, 0-1)``."""
-    unit = UNITS.get(name.split("@")[0])
+    unit = UNITS.get(name.split("@")[0].split(".")[0])
     return f"{name} ({unit})" if unit else name
 
 

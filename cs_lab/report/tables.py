@@ -9,17 +9,20 @@ import pandas as pd
 
 from cs_lab.report.runs import ExperimentRuns, metric_key
 
-_TEST_KEY = re.compile(r"^test\.(?P<metric>[a-z_]+)_at_(?P<k>\d+)$")
+_TEST_KEY = re.compile(r"^test\.(?P<metric>[a-z_]+)_at_(?P<k>\d+)(?:\.(?P<part>repeat|explore))?$")
 
 
 def metrics_long(runs: ExperimentRuns) -> pd.DataFrame:
-    """Every test metric of every model run: columns model, metric, k, value (CI bounds excluded)."""
+    """Every test metric of every model run: columns model, metric, k, value (CI bounds, spreads and
+    per-window values excluded). The repeat / explore parts are metrics of their own, e.g.
+    ``ndcg.explore``."""
     rows = []
     for model, run in runs.models.items():
         for key, value in run.data.metrics.items():
             m = _TEST_KEY.match(key)
             if m:
-                rows.append({"model": model, "metric": m["metric"], "k": int(m["k"]), "value": float(value)})
+                metric = m["metric"] + (f".{m['part']}" if m["part"] else "")
+                rows.append({"model": model, "metric": metric, "k": int(m["k"]), "value": float(value)})
     out = pd.DataFrame(rows, columns=["model", "metric", "k", "value"])
     order = {m: i for i, m in enumerate(runs.models)}
     return out.sort_values(["model", "metric", "k"], key=lambda s: s.map(order) if s.name == "model" else s,
@@ -115,11 +118,13 @@ def lift_table(simulation: dict) -> pd.DataFrame:
 def tradeoff(long: pd.DataFrame, objective: str, beyond: tuple[str, ...] = ("coverage", "novelty")
              ) -> pd.DataFrame:
     """Per model: the objective and the beyond-accuracy metrics at the objective's K."""
-    name, k = objective.split("@")
+    name, rest = objective.split("@")
+    k, _, part = rest.partition(".")
+    name = f"{name}.{part}" if part else name          # ndcg@10.explore -> metric ndcg.explore at k 10
     at_k = long[long["k"] == int(k)]
     wide = at_k.pivot_table(index="model", columns="metric", values="value", sort=False)
     cols = [c for c in (name, *beyond) if c in wide.columns]
-    out = wide[cols].rename(columns={c: f"{c}@{k}" for c in cols}).reset_index()
+    out = wide[cols].rename(columns={c: objective if c == name else f"{c}@{k}" for c in cols}).reset_index()
     out.columns.name = None
     return out
 

@@ -66,3 +66,17 @@ def test_lift_table(client, runs):
     assert {"arm", "metric", "rel_lift", "abs_lift", "p_holm"} <= set(lift.columns)
     assert "control" not in set(lift["arm"]) and "conversion" in set(lift["metric"])
     assert tables.lift_table({}).empty
+
+
+def test_tradeoff_and_long_table_read_explore_objectives():
+    import pandas as pd
+
+    long = pd.DataFrame({"model": ["a", "a", "a", "b", "b", "b"],
+                         "metric": ["ndcg.explore", "ndcg", "coverage"] * 2, "k": [10] * 6,
+                         "value": [0.01, 0.08, 0.3, 0.02, 0.05, 0.5]})
+    out = tables.tradeoff(long, "ndcg@10.explore").set_index("model")
+    assert list(out.columns) == ["ndcg@10.explore", "coverage@10"]
+    assert out.loc["b", "ndcg@10.explore"] == 0.02          # the explore part, not the overall value
+    assert tables._TEST_KEY.match("test.ndcg_at_10.explore")["part"] == "explore"
+    assert tables._TEST_KEY.match("test.w0.ndcg_at_10") is None             # per-window values are not metrics
+    assert tables._TEST_KEY.match("test.ndcg_at_10.ci_low") is None
