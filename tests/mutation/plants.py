@@ -3,6 +3,7 @@ the package, and report whether that module's tests catch each.
 
     python -m tests.mutation.plants            # every plant, the module's current tests
     python -m tests.mutation.plants --before   # also the test files that existed before the issue
+    python -m tests.mutation.plants --only contract   # bugs the model contract suite must catch
 
 Exit status 1 when a plant survives. ``tests/mutation/test_plants.py`` (marked slow) runs it.
 """
@@ -25,6 +26,7 @@ class Plant:
     new: str
     tests: tuple[str, ...]          # the module's tests now
     before: tuple[str, ...] = ()    # the module's tests when the bug survived
+    select: str | None = None       # pytest -k expression
 
 
 PLANTS = (
@@ -50,6 +52,27 @@ PLANTS = (
           ("tests/experiment/test_best_trial.py",), ("tests/experiment/test_runner.py",)),
 )
 
+# bugs the contract suite (cs_lab/testing/contract.py) must catch in any model
+CONTRACT_PLANTS = (
+    Plant("cart index -1 wraps to the last item (Python negative indexing)", "cs_lab/data/queries.py",
+          "ok = (cols >= 0) & (cols < n_items)", "cols = cols % n_items\n        ok = cols < n_items",
+          ("tests/models/test_popularity.py",), select="unknown_cart"),
+    Plant("unknown cart items mapped to item 0", "cs_lab/data/queries.py",
+          "it = items.index(cart[S.ITEM].to_numpy())", "it = np.maximum(items.index(cart[S.ITEM].to_numpy()), 0)",
+          ("tests/models/test_popularity.py",), select="unknown_cart"),
+    Plant("ALS popularity fallback lost for carts with no signal", "cs_lab/models/implicit_cf/factors.py",
+          "s[none] = np.where(self.popularity_ > 0, self.popularity_, -np.inf)", "s[none] = -np.inf",
+          ("tests/models/implicit_cf/test_contract.py",), select="TestALSContract and empty_cart"),
+    Plant("random baseline draws from one generator per call, not per query", "cs_lab/models/baselines/random_items.py",
+          "s[row] = np.random.default_rng([self.config.seed, key]).random(n)",
+          "s[row] = self.__dict__.setdefault('_rng', np.random.default_rng(self.config.seed)).random(n)",
+          ("tests/models/baselines/test_baselines.py",), select="TestRandomContract and twice"),
+    Plant("random baseline seeded by the row in the score block", "cs_lab/models/baselines/random_items.py",
+          "s[row] = np.random.default_rng([self.config.seed, key]).random(n)",
+          "s[row] = np.random.default_rng([self.config.seed, row]).random(n)",
+          ("tests/models/baselines/test_baselines.py",), select="TestRandomContract and batch_size"),
+)
+
 
 def replay(plants=PLANTS, before: bool = False, timeout: float = 600) -> list[dict]:
     rows = []
@@ -60,7 +83,8 @@ def replay(plants=PLANTS, before: bool = False, timeout: float = 600) -> list[di
                 box.edit(p.path, p.old, p.new)
                 t0 = time.perf_counter()
                 try:
-                    outcome = box.pytest(list(targets), timeout=timeout)
+                    outcome = box.pytest(list(targets), timeout=timeout,
+                                         extra=["-k", p.select] if p.select else None)
                 finally:
                     box.restore(p.path)
                 rows.append({"plant": p.name, "tests": label, "caught": outcome in ("failed", "timeout"),
@@ -68,9 +92,9 @@ def replay(plants=PLANTS, before: bool = False, timeout: float = 600) -> list[di
                 print(f"{'CAUGHT  ' if rows[-1]['caught'] else 'SURVIVED'} [{label:6}] {p.name} "
                       f"({outcome}, {rows[-1]['seconds']} s; {' '.join(targets)})", flush=True)
         # the unplanted copy must pass the same tests, or "caught" means nothing
-        for target in sorted({t for p in plants for t in p.tests}):
-            if box.pytest([target], timeout=timeout) != "passed":
-                raise SystemExit(f"the unplanted tests fail: {target}")
+        for p in plants:
+            if box.pytest(list(p.tests), timeout=timeout, extra=["-k", p.select] if p.select else None) != "passed":
+                raise SystemExit(f"the unplanted tests of {p.name!r} fail: {p.tests}")
     return rows
 
 
@@ -78,8 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before", action="store_true", help="also run the test files that existed before")
     ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--only", choices=["issue", "contract"], help="one group of plants (default: both)")
     args = ap.parse_args(argv)
-    rows = replay(before=args.before, timeout=args.timeout)
+    plants = {"issue": PLANTS, "contract": CONTRACT_PLANTS, None: PLANTS + CONTRACT_PLANTS}[args.only]
+    rows = replay(plants, before=args.before, timeout=args.timeout)
     now = [r for r in rows if r["tests"] == "now"]
     print(f"{sum(r['caught'] for r in now)}/{len(now)} plants caught by the current tests")
     return 0 if all(r["caught"] for r in now) else 1

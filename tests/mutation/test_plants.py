@@ -2,11 +2,11 @@
 
 import pytest
 
-from tests.mutation.plants import PLANTS, replay
+from tests.mutation.plants import CONTRACT_PLANTS, PLANTS, replay
 
 
 @pytest.mark.slow
 def test_every_plant_is_caught():
-    rows = replay(PLANTS)
+    rows = replay(PLANTS + CONTRACT_PLANTS)
     survivors = [r["plant"] for r in rows if not r["caught"]]
     assert not survivors, survivors
