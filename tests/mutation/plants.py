@@ -87,6 +87,8 @@ def replay(plants=PLANTS, before: bool = False, timeout: float = 600) -> list[di
                                          extra=["-k", p.select] if p.select else None)
                 finally:
                     box.restore(p.path)
+                if outcome == "error":
+                    raise RuntimeError(f"plant {p.name!r} broke collection, not behaviour:\n{box.last_output}")
                 rows.append({"plant": p.name, "tests": label, "caught": outcome in ("failed", "timeout"),
                              "outcome": outcome, "seconds": round(time.perf_counter() - t0, 1)})
                 print(f"{'CAUGHT  ' if rows[-1]['caught'] else 'SURVIVED'} [{label:6}] {p.name} "

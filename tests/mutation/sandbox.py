@@ -67,7 +67,8 @@ class Sandbox:
                 (self.dir / r).write_text(self._orig.pop(r))
 
     def pytest(self, targets: list[str], timeout: float = 300, extra: list[str] | None = None) -> str:
-        """Run pytest on ``targets`` in the copy; 'passed' (the bug survived), 'failed' or 'timeout'."""
+        """Run pytest on ``targets`` in the copy: 'passed' (the bug survived), 'failed', 'timeout',
+        'no tests', or 'error' (collection or import failed: pytest exit status 2-4)."""
         cmd = [self.python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not integration",
                *(extra or []), *targets]
         try:
@@ -81,4 +82,5 @@ class Sandbox:
             return "failed"
         if r.returncode == 5:
             return "no tests"
-        raise RuntimeError(f"pytest could not run ({r.returncode}):\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+        self.last_output = r.stdout[-3000:] + r.stderr[-3000:]
+        return "error"
