@@ -10,6 +10,7 @@ keyword argument (library flags such as ``observed=True``: almost always equival
     python -m tests.mutation.mutate cs_lab/eval cs_lab/data/splits            # every mutant
     python -m tests.mutation.mutate --sample 20 --seed 1 --budget 170 --floor 0.6
     python -m tests.mutation.mutate cs_lab/data/splits/holdout.py --list      # the mutants only
+    python -m tests.mutation.mutate cs_lab/eval --where hits.py:31 inputs.py:37  # re-check survivors
 
 The same (paths, sample, seed) always gives the same mutants. Exit status 1 when the score
 (killed / run) is below ``--floor``. f-strings, annotations and docstrings are not mutated.
@@ -193,8 +194,10 @@ def source_files(paths: list[str], root: Path = ROOT) -> list[str]:
 
 
 def run(paths: list[str], sample: int | None, seed: int, timeout: float | None, budget: float | None,
-        log=print) -> list[dict]:
+        log=print, where: list[str] | None = None) -> list[dict]:
     everything = [m for f in source_files(paths) for m in mutants_of(f)]
+    if where:
+        everything = [m for m in everything if any(f"{m.path}:{m.line}".endswith(w) for w in where)]
     chosen = everything if sample is None or sample >= len(everything) else \
         sorted(random.Random(seed).sample(everything, sample), key=lambda m: (m.path, m.node, m.op, m.arg))
     log(f"{len(chosen)} of {len(everything)} mutants in {len(source_files(paths))} files")
@@ -248,13 +251,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--floor", type=float, help="exit 1 when killed / run is below this")
     ap.add_argument("--json", type=Path, help="write every mutant's outcome here")
     ap.add_argument("--list", action="store_true", help="print the mutants and stop")
+    ap.add_argument("--where", nargs="+", metavar="FILE:LINE",
+                    help="only the mutants on these lines (e.g. holdout.py:94), to re-check survivors")
     args = ap.parse_args(argv)
     if args.list:
         for f in source_files(args.paths):
             for m in mutants_of(f):
                 print(f"{m.path}:{m.line} {m.op}: {m.what}")
         return 0
-    rows = run(args.paths, args.sample, args.seed, args.timeout, args.budget)
+    rows = run(args.paths, args.sample, args.seed, args.timeout, args.budget, where=args.where)
     table = scores(rows)
     print(f"\n{'module':48} {'killed':>6} {'survived':>8} {'not run':>7} {'score':>6}")
     for name, v in sorted(table.items(), key=lambda kv: (kv[0] == "TOTAL", kv[0])):

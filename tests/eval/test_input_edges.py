@@ -1,0 +1,76 @@
+"""Edges of the evaluation inputs that the mutation run found unpinned (docs/testing.md): the hit
+matrix when every query has several hidden items, item-count inference from list truth, the
+duplicate check being on by default, and the bounds of truth lists."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cs_lab.errors import DataError
+from cs_lab.eval import evaluate, hit_matrix, truth_from_lists
+
+
+def _hits_by_hand(recs, lists):
+    return np.array([[r in set(t) for r in row] for row, t in zip(recs.tolist(), lists)])
+
+
+@pytest.mark.parametrize("lists", [
+    [[1, 4], [0, 2], [3, 5]],                 # every query has two hidden items
+    [[1, 4, 6], [0, 2, 7], [3, 5, 6]],        # ... three
+    [[1, 4, 6], [0], [3, 5]],                 # mixed lengths
+])
+def test_hit_matrix_matches_a_set_lookup(lists):
+    recs = np.array([[4, 1, 2, 6, -1], [2, 7, 0, 1, 5], [6, 5, 3, 0, 4]])
+    got = hit_matrix(recs, truth_from_lists(lists, 8))
+    np.testing.assert_array_equal(got, _hits_by_hand(recs, lists))
+
+
+def test_item_count_is_inferred_from_list_truth():
+    recs = np.array([[0, 1], [2, -1]])
+    res = evaluate(recs, [[1], [7]], metrics=["hit_rate", "coverage"], ks=2)
+    assert res.summary["hit_rate"][2] == 0.5
+    assert res.summary["coverage"][2] == pytest.approx(3 / 8)           # items 0..7: the truth's 7 counts
+    assert evaluate(recs, [[1], [0]], metrics=["coverage"], ks=2).summary["coverage"][2] == pytest.approx(3 / 3)
+    empty = np.zeros((2, 0), dtype=np.int64)
+    assert evaluate(empty, [[0], [1]], metrics=["coverage"], ks=2).summary["coverage"][2] == 0.0
+
+
+def test_duplicates_are_rejected_by_default():
+    recs, truth = np.array([[1, 2, 1]]), truth_from_lists([[1]], 5)
+    with pytest.raises(DataError, match="more than once"):
+        evaluate(recs, truth, ks=3)
+    assert evaluate(recs, truth, ks=3, check_duplicates=False, metrics=["hit_rate"]).summary["hit_rate"][3] == 1.0
+
+
+def test_truth_list_bounds():
+    with pytest.raises(DataError, match="outside"):
+        truth_from_lists([[0, 5]], 5)
+    with pytest.raises(DataError, match="outside"):
+        truth_from_lists([[-1]], 5)
+    assert truth_from_lists([[4]], 5).nnz == 1
+    none = truth_from_lists([], 5)
+    assert none.shape == (0, 5) and none.nnz == 0
+
+
+def test_novelty_uses_the_catalog_popularity_total():
+    from cs_lab.eval import Catalog
+
+    pop = np.array([8.0, 4.0, 2.0, 2.0])
+    recs = np.array([[0, 1]])
+    truth = truth_from_lists([[0]], 4)
+    default = evaluate(recs, truth, ["novelty"], ks=2, catalog=Catalog(popularity=pop))
+    assert default.summary["novelty"][2] == pytest.approx(np.mean([-np.log2(8 / 16), -np.log2(4 / 16)]))
+    given = evaluate(recs, truth, ["novelty"], ks=2, catalog=Catalog(popularity=pop, popularity_total=64.0))
+    assert given.summary["novelty"][2] == pytest.approx(np.mean([-np.log2(8 / 64), -np.log2(4 / 64)]))
+
+
+@pytest.mark.parametrize("metric", ["novelty", "popularity_bias", "diversity"])
+def test_list_only_metrics_score_queries_without_truth(metric):
+    from cs_lab.eval import Catalog
+
+    cat = Catalog(popularity=np.array([8.0, 4.0, 2.0, 1.0]), category=np.array([0, 0, 1, 1]))
+    recs = np.array([[0, 2], [1, 3]])
+    truth = truth_from_lists([[0], []], 4)                  # the second query has no hidden item
+    res = evaluate(recs, truth, [metric], ks=2, catalog=cat, empty_truth="exclude")
+    assert np.isfinite(res.per_query[f"{metric}@2"]).all() and res.n_empty_truth == 1
