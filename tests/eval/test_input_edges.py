@@ -74,3 +74,12 @@ def test_list_only_metrics_score_queries_without_truth(metric):
     truth = truth_from_lists([[0], []], 4)                  # the second query has no hidden item
     res = evaluate(recs, truth, [metric], ks=2, catalog=cat, empty_truth="exclude")
     assert np.isfinite(res.per_query[f"{metric}@2"]).all() and res.n_empty_truth == 1
+
+
+@pytest.mark.parametrize("name", ["", "ndcg@10", None])
+def test_metric_names_must_be_plain(name):
+    from cs_lab.eval import Metric, register_metric
+
+    attrs = {} if name is None else {"name": name}
+    with pytest.raises(TypeError, match="needs a class attribute name"):
+        register_metric(type("Bad", (Metric,), attrs))
