@@ -83,3 +83,13 @@ def test_metric_names_must_be_plain(name):
     attrs = {} if name is None else {"name": name}
     with pytest.raises(TypeError, match="needs a class attribute name"):
         register_metric(type("Bad", (Metric,), attrs))
+
+
+def test_rank_below_one_names_its_own_row():
+    import pandas as pd
+
+    from cs_lab.eval import arrays_from_tables
+
+    recs = pd.DataFrame([(1, "a", 1), (1, "b", 0)], columns=["query_id", "item_id", "rank"])
+    with pytest.raises(DataError, match=r"row 2, column 'rank': rank 0 is below 1"):
+        arrays_from_tables(recs, pd.DataFrame([(1, "a")], columns=["query_id", "item_id"]), recs_source="r.csv")
