@@ -34,6 +34,8 @@ def test_item_count_is_inferred_from_list_truth():
     assert evaluate(recs, [[1], [0]], metrics=["coverage"], ks=2).summary["coverage"][2] == pytest.approx(3 / 3)
     empty = np.zeros((2, 0), dtype=np.int64)
     assert evaluate(empty, [[0], [1]], metrics=["coverage"], ks=2).summary["coverage"][2] == 0.0
+    nothing = evaluate(empty, [[], []], metrics=["coverage"], ks=2)      # no item anywhere: n_items 0
+    assert np.isnan(nothing.summary["coverage"][2]) and nothing.n_empty_truth == 2
 
 
 def test_duplicates_are_rejected_by_default():
@@ -51,29 +53,6 @@ def test_truth_list_bounds():
     assert truth_from_lists([[4]], 5).nnz == 1
     none = truth_from_lists([], 5)
     assert none.shape == (0, 5) and none.nnz == 0
-
-
-def test_novelty_uses_the_catalog_popularity_total():
-    from cs_lab.eval import Catalog
-
-    pop = np.array([8.0, 4.0, 2.0, 2.0])
-    recs = np.array([[0, 1]])
-    truth = truth_from_lists([[0]], 4)
-    default = evaluate(recs, truth, ["novelty"], ks=2, catalog=Catalog(popularity=pop))
-    assert default.summary["novelty"][2] == pytest.approx(np.mean([-np.log2(8 / 16), -np.log2(4 / 16)]))
-    given = evaluate(recs, truth, ["novelty"], ks=2, catalog=Catalog(popularity=pop, popularity_total=64.0))
-    assert given.summary["novelty"][2] == pytest.approx(np.mean([-np.log2(8 / 64), -np.log2(4 / 64)]))
-
-
-@pytest.mark.parametrize("metric", ["novelty", "popularity_bias", "diversity"])
-def test_list_only_metrics_score_queries_without_truth(metric):
-    from cs_lab.eval import Catalog
-
-    cat = Catalog(popularity=np.array([8.0, 4.0, 2.0, 1.0]), category=np.array([0, 0, 1, 1]))
-    recs = np.array([[0, 2], [1, 3]])
-    truth = truth_from_lists([[0], []], 4)                  # the second query has no hidden item
-    res = evaluate(recs, truth, [metric], ks=2, catalog=cat, empty_truth="exclude")
-    assert np.isfinite(res.per_query[f"{metric}@2"]).all() and res.n_empty_truth == 1
 
 
 @pytest.mark.parametrize("name", ["", "ndcg@10", None])
