@@ -33,6 +33,7 @@ def test_nan_renders_as_a_dash():
     text = render_frame(frame, fmt="text", digits=2)
     assert text.splitlines()[2:] == ["x        0.50", "y        -"]
     assert _pvalue(float("nan")) == "-" and _pvalue(0.5) == "0.5000" and _pvalue(1e-5) == "<1e-4"
+    assert _pvalue(1e-4) == "0.0001"                          # the boundary itself is printed
 
 
 def test_default_resample_counts_are_2000():
