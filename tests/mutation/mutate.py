@@ -37,6 +37,7 @@ TEST_MAP: dict[str, tuple[str, ...]] = {
     "cs_lab/eval/metrics": ("tests/eval/metrics", "tests/eval/test_evaluate.py"),
     "cs_lab/data/splits": ("tests/data/splits",),
     "cs_lab/simulate/stats": ("tests/simulate/test_stats.py", "tests/simulate/test_lift_holm.py"),
+    "cs_lab/simulate/stats/power.py": ("tests/simulate/test_power.py", "tests/simulate/test_stats.py"),
     "cs_lab/experiment/objective.py": ("tests/experiment/test_best_trial.py", "tests/experiment/test_runner.py"),
     "cs_lab/experiment/study.py": ("tests/experiment/test_best_trial.py",),
     "cs_lab/models/_topk.py": ("tests/models/test_topk.py", "tests/models/test_popularity.py"),
