@@ -53,3 +53,12 @@ def test_bootstrap_rows_have_relative_intervals_when_the_control_mean_is_not_zer
     row = out[out["method"] == "bootstrap"].iloc[0]
     assert np.isfinite([row["rel_ci_low"], row["rel_ci_high"]]).all()
     assert row["rel_ci_low"] < row["rel_lift"] < row["rel_ci_high"]
+
+
+def test_variance_reduction_does_not_depend_on_the_scale():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=50)
+    y = x + rng.normal(scale=0.5, size=50)
+    vr = variance_reduction(y, y - x)
+    assert 0.5 < vr < 1.0
+    assert variance_reduction(1e-3 * y, 1e-3 * (y - x)) == pytest.approx(vr, rel=1e-9)
