@@ -62,3 +62,13 @@ def test_variance_reduction_does_not_depend_on_the_scale():
     vr = variance_reduction(y, y - x)
     assert 0.5 < vr < 1.0
     assert variance_reduction(1e-3 * y, 1e-3 * (y - x)) == pytest.approx(vr, rel=1e-9)
+
+
+def test_welch_needs_two_sessions_in_each_group():
+    from cs_lab.errors import DataError
+    from cs_lab.simulate.stats.analytic import welch_from_stats
+
+    assert np.isfinite(welch_from_stats(1.0, 1.0, 2, 0.5, 1.0, 2).p_value)
+    for n_a, n_c in [(1, 5), (5, 1), (1, 1)]:
+        with pytest.raises(DataError, match=">= 2 sessions"):
+            welch_from_stats(1.0, 1.0, n_a, 0.5, 1.0, n_c)

@@ -45,3 +45,17 @@ def test_default_resample_counts_are_2000():
     pd.testing.assert_frame_equal(segment_breakdown(pq, "seg"),
                                   segment_breakdown(pq, "seg", n_boot=2000, ci=0.95, seed=0))
     assert not segment_breakdown(pq, "seg").equals(segment_breakdown(pq, "seg", n_boot=2001))
+
+
+def test_one_resample_is_allowed_and_zero_is_not():
+    from cs_lab.errors import ConfigError
+    from cs_lab.eval.stats import bootstrap_means
+
+    assert bootstrap_means(np.arange(5.0), n_boot=1, seed=0).shape == (1,)
+    with pytest.raises(ConfigError, match="n_boot"):
+        bootstrap_means(np.arange(5.0), n_boot=0)
+
+
+def test_render_frame_defaults_to_four_digits():
+    frame = pd.DataFrame({"mean": [1 / 3]}, index=pd.Index(["x"], name="segment"))
+    assert render_frame(frame).splitlines()[2] == "| x       | 0.3333 |"
