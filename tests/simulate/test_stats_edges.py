@@ -17,9 +17,11 @@ def test_bootstrap_pvalue_counts_ties_at_zero_on_both_sides():
     assert bootstrap_pvalue(np.zeros((9, 1)))[0] == 1.0
 
 
-def test_one_bootstrap_replicate_is_allowed():
+def test_one_bootstrap_replicate_and_one_session_are_allowed():
     reps = poisson_bootstrap_means(np.arange(10.0)[:, None], 1, seed=0)
     assert reps.shape == (1, 1) and np.isfinite(reps).all()
+    one = poisson_bootstrap_means(np.array([[2.0, 5.0]]), 50, seed=0)
+    assert one.shape == (50, 2) and np.isin(one[~np.isnan(one[:, 0])], [2.0, 5.0]).all()
 
 
 def test_constant_metric_has_no_variance_to_reduce():

@@ -59,3 +59,8 @@ def test_one_resample_is_allowed_and_zero_is_not():
 def test_render_frame_defaults_to_four_digits():
     frame = pd.DataFrame({"mean": [1 / 3]}, index=pd.Index(["x"], name="segment"))
     assert render_frame(frame).splitlines()[2] == "| x       | 0.3333 |"
+
+
+def test_boolean_cells_render_as_yes_and_no():
+    frame = pd.DataFrame({"significant": [True, False]}, index=pd.Index(["a", "b"], name="pair"))
+    assert [line.split()[-1] for line in render_frame(frame, fmt="text").splitlines()[2:]] == ["yes", "no"]
