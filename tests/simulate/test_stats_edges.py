@@ -74,3 +74,11 @@ def test_welch_needs_two_sessions_in_each_group():
     for n_a, n_c in [(1, 5), (5, 1), (1, 1)]:
         with pytest.raises(DataError, match=">= 2 sessions"):
             welch_from_stats(1.0, 1.0, n_a, 0.5, 1.0, n_c)
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 2)])
+def test_poisson_bootstrap_rejects_no_sessions(shape):
+    from cs_lab.errors import DataError
+
+    with pytest.raises(DataError, match="non-empty"):
+        poisson_bootstrap_means(np.zeros(shape), 10)
