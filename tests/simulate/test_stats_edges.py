@@ -82,3 +82,24 @@ def test_poisson_bootstrap_rejects_no_sessions(shape):
 
     with pytest.raises(DataError, match="non-empty"):
         poisson_bootstrap_means(np.zeros(shape), 10)
+
+
+@pytest.mark.parametrize("p1,mde,relative", [(0.5, 1.0, True), (0.4, 0.6, False), (0.5, -1.0, True),
+                                             (0.3, 0.0, False)])
+def test_mde_must_keep_the_rate_strictly_inside_0_1_and_move_it(p1, mde, relative):
+    from cs_lab.errors import ConfigError
+    from cs_lab.simulate.stats.power import sample_size_proportions
+
+    with pytest.raises(ConfigError, match="must stay in"):
+        sample_size_proportions(p1, mde, relative=relative)
+
+
+def test_cuped_relative_lift_is_nan_only_for_a_zero_control_mean():
+    rng = np.random.default_rng(4)
+    arm = np.repeat([0, 1], 200)
+    cov = rng.gamma(2.0, 5.0, 400)
+    values = {"revenue": cov + rng.normal(0, 1, 400) + arm, "margin": np.where(arm == 1, cov * 0.1, 0.0)}
+    out = lift_table(values, arm, ["control", "treated"], 0, covariate=cov)
+    cuped = out[out["method"] == "cuped-welch"].set_index("metric")
+    assert np.isfinite(cuped.loc["revenue", "rel_lift"])
+    assert np.isnan(cuped.loc["margin", "rel_lift"])               # control margin is exactly 0
