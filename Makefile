@@ -18,11 +18,13 @@ export CS_LAB_DATA_DIR CS_LAB_CACHE_DIR
 DATASETS ?= online_retail online_retail_ii groceries ta_feng complete_journey
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-spark test test-fast experiments data bench notebooks mlflow-ui clean help
+.PHONY: setup setup-spark test test-fast mutation plants experiments data bench notebooks mlflow-ui clean help
 
 help:
 	@echo "make experiments  install (first time) and run the default experiment suite"
 	@echo "make test         install (first time) and run unit + integration tests"
+	@echo "make mutation     mutation score of the core modules (docs/testing.md; MUTATION_ARGS=\"--sample 50\")"
+	@echo "make plants       replay the planted bugs of docs/testing.md: each must be caught"
 	@echo "make bench        peer benchmarks (benchmarks/README.md)"
 	@echo "make notebooks    results + dataset report notebooks of the latest run of EXPERIMENT, HTML in reports/"
 	@echo "make mlflow-ui    serve the MLflow UI on http://127.0.0.1:5000"
@@ -47,6 +49,15 @@ test: setup setup-spark
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not integration and not slow" $(PYTEST_ARGS)
+
+# Mutation testing (docs/testing.md): every mutant of the core modules, each in a throw-away copy of
+# the package, against its mapped tests; one process. A full run takes about an hour here.
+MUTATION_ARGS ?=
+mutation: setup
+	$(BIN)/python -m tests.mutation.mutate $(MUTATION_ARGS)
+
+plants: setup
+	$(BIN)/python -m tests.mutation.plants $(PLANTS_ARGS)
 
 data: setup
 	@for d in $(DATASETS); do $(BIN)/cs-lab data prepare $$d || exit 1; done

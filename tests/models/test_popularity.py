@@ -6,6 +6,8 @@ from cs_lab.testing.data import contract_data
 
 
 class TestPopularityContract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return Popularity(seed=seed)
 

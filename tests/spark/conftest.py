@@ -1,9 +1,11 @@
 """Fixtures of the Spark engine tests (tests/spark mirrors cs_lab/spark).
 
 Every test here is skipped, with the reason, when pyspark is not installed or there is no Java:
-the Spark engine is an optional extra (`pip install 'cs_lab[spark]'`, Java 17+). The check is a
-session fixture rather than a module-level skip, so that naming this folder on the command line
-also works without them. One SparkSession (local[2], 4 shuffle partitions) is shared by every
+the Spark engine is an optional extra (`pip install 'cs_lab[spark]'`, Java 17+) -- except tests
+marked ``without_spark`` (config validation, the missing-pyspark errors), which must run without
+it; they ask for ``spark_available`` themselves when one of them does need pyspark or Java. The
+check is a fixture rather than a module-level skip, so that naming this folder on the command
+line also works without them. One SparkSession (local[2], 4 shuffle partitions) is shared by every
 test: starting a JVM costs ~10 s.
 
 Spark fits are slow on tiny data (seconds each), so the tests keep their number small: models pass
@@ -20,11 +22,18 @@ from cs_lab.spark.session import java_version
 SPARK = {"num_partitions": 2}
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def spark_available():
     pytest.importorskip("pyspark", reason="the Spark engine needs pyspark: pip install 'cs_lab[spark]'")
     if java_version() is None:
         pytest.skip("the Spark engine needs Java 17+ (no `java` in JAVA_HOME or on PATH)")
+
+
+@pytest.fixture(autouse=True)
+def _spark_required(request):
+    """Skip (with the reason) without pyspark / Java unless the test is marked ``without_spark``."""
+    if request.node.get_closest_marker("without_spark") is None:
+        request.getfixturevalue("spark_available")
 
 
 @pytest.fixture(scope="session")

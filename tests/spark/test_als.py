@@ -32,6 +32,8 @@ pytestmark = pytest.mark.usefixtures("spark")
 class TestSparkALSContract(RecommenderContract):
     """Customers x items, customer factors kept (use_customer): Spark's own user factors are used."""
 
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return ALS(engine="spark", spark=SPARK, factors=8, iterations=3, regularization=0.05, alpha=2.0,
                    use_customer=True, seed=seed)

@@ -1,5 +1,6 @@
 """SparkSettings and the ``engine`` / ``spark`` fields of model configs; the errors raised when pyspark
-or Java is missing. Nothing here starts a JVM."""
+or Java is missing. Nothing here starts a JVM, and all but the Java tests run without pyspark
+(marked ``without_spark``; the tests that need pyspark or Java ask for ``spark_available``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from cs_lab.spark import session as spark_session_module
 from cs_lab.spark.session import INSTALL_HINT, java_version, require_pyspark, spark_session
 from cs_lab.spark.settings import SparkSettings
 from cs_lab.testing.data import contract_data
+
+pytestmark = pytest.mark.without_spark
 
 ENGINE_MODELS = ["als", "rules"]
 HINT = "pip install 'cs_lab[spark]'"
@@ -141,7 +144,8 @@ def test_local_engine_never_imports_pyspark(no_pyspark):
 
 @pytest.fixture
 def no_java(monkeypatch):
-    """No Java, and no running session to fall back on."""
+    """No Java, and no running session to fall back on (pyspark itself is needed)."""
+    pytest.importorskip("pyspark", reason="faking a missing Java needs pyspark: pip install 'cs_lab[spark]'")
     from pyspark.sql import SparkSession
 
     monkeypatch.setattr(spark_session_module, "java_version", lambda: None)
@@ -161,6 +165,8 @@ def test_fit_without_java(no_java, model):
 
 
 def test_java_version(monkeypatch, tmp_path):
+    if java_version() is None:
+        pytest.skip("no Java in JAVA_HOME or on PATH: nothing to read the version of")
     assert "version" in java_version()
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no_jdk_here"))
     assert java_version() is None

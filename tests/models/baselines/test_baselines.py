@@ -13,11 +13,15 @@ from cs_lab.testing.data import contract_data
 
 
 class TestRandomContract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return RandomItems(seed=seed)
 
 
 class TestCategoryPopularityContract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return CategoryPopularity(level="category_2", seed=seed)
 
@@ -33,6 +37,8 @@ class TestPersonalContract(RecommenderContract):
 
 
 class TestPersonalFallbackContract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return PersonalFallback(seed=seed)
 

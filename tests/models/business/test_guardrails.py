@@ -15,6 +15,8 @@ from .test_business_rules import PACK
 
 
 class TestGuardedContract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return Guarded(inner={"model": "popularity"}, seed=seed)
 

@@ -13,24 +13,32 @@ from cs_lab.testing.contract import RecommenderContract
 
 
 class TestFallbackContract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return Fallback(models=[{"model": "personal"}, {"model": "category_popularity", "fallback": False},
                                 {"model": "random"}], seed=seed)
 
 
 class TestBlendMinmaxContract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return Blend(models={"pers": {"model": "personal"}, "pop": {"model": "popularity"},
                              "rnd": {"model": "random"}}, weights={"pers": 2.0, "rnd": 0.5}, seed=seed)
 
 
 class TestBlendRankContract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return Blend(models=[{"model": "category_popularity"}, {"model": "random"}], normalize="rank", seed=seed)
 
 
 class TestNestedContract(RecommenderContract):
     """A fallback whose first stage is itself a blend: nested params and nested state."""
+
+    full_list_for_empty_cart = True
 
     def make_model(self, seed):
         return Fallback(models=[{"model": "blend", "models": {"a": {"model": "personal"},

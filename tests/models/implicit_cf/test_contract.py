@@ -5,11 +5,15 @@ from cs_lab.testing.contract import RecommenderContract
 
 
 class TestALSContract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return ALS(factors=8, iterations=3, num_threads=1, seed=seed)
 
 
 class TestALSBasketsCustomerContract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return ALS(factors=8, iterations=3, num_threads=1, seed=seed, train_on="baskets", use_customer=True,
                    confidence="log", alpha=2.0)
@@ -21,26 +25,36 @@ class TestALSNoFallbackContract(RecommenderContract):
 
 
 class TestBPRContract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return BPR(factors=8, iterations=10, num_threads=1, seed=seed)
 
 
 class TestBPRCustomerContract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return BPR(factors=8, iterations=10, num_threads=1, seed=seed, train_on="baskets", use_customer=True)
 
 
 class TestLMFContract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return LMF(factors=8, iterations=5, num_threads=1, seed=seed, use_customer=True)
 
 
 class TestItemKNNCosineContract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return ItemKNN(weighting="cosine", neighbours=10, num_threads=1, seed=seed)
 
 
 class TestItemKNNBM25Contract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return ItemKNN(weighting="bm25", neighbours=10, bm25_k1=1.5, bm25_b=0.5, num_threads=1, seed=seed,
                        train_on="baskets")

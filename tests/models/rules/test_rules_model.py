@@ -20,6 +20,8 @@ class TestRulesContract(RecommenderContract):
 
 
 class TestRulesFallbackContract(RecommenderContract):
+    full_list_for_empty_cart = True
+
     def make_model(self, seed):
         return RulesRecommender(min_support=0.01, min_confidence=0.2, max_len=2, aggregate="weighted_sum",
                                 fallback="popularity", seed=seed)
