@@ -56,6 +56,10 @@ def read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
 def handler(args: argparse.Namespace) -> int:
     recs = read_table(args.recs, RECS_COLUMNS)
     truth = read_table(args.truth, TRUTH_COLUMNS)
+    for path, table, what in ((args.recs, recs, "recommendations"), (args.truth, truth, "hidden items")):
+        if table.empty:      # a header-only file: an export that failed upstream, not "no recommendations"
+            raise DataError("has no rows (only a header)", file=str(path),
+                            hint=f"the {what} file must hold at least one row; check the step that wrote it")
     arrays = arrays_from_tables(recs, truth, k=max(args.k), recs_source=str(args.recs),
                                 truth_source=str(args.truth))
     history = None

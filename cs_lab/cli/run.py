@@ -36,6 +36,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_run)
 
 
+def check_trials(trials: int | None) -> None:
+    """``--trials`` is a count: 0 (no tuning: the spec's values) or more."""
+    if trials is not None and trials < 0:
+        from cs_lab.errors import ConfigError
+        raise ConfigError(f"--trials must be 0 or more, got {trials}")
+
+
 def make_tracker(experiment: str, tracking_uri: str | None, no_track: bool):
     from cs_lab.tracking import MlflowTracker, NullTracker
 
@@ -77,6 +84,7 @@ def cmd_run(args) -> int:
     if args.jobs < 1:
         from cs_lab.errors import ConfigError
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
+    check_trials(args.trials)
     specs = [load_spec(s) for s in args.spec]  # validate every spec before any work starts
     todo = []
     for spec in specs:

@@ -24,10 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_simulate(args) -> int:
-    from cs_lab.cli.run import make_tracker
+    from cs_lab.cli.run import check_trials, make_tracker
     from cs_lab.experiment.runner import ExperimentRunner, RunOptions
     from cs_lab.experiment.spec import load_spec
 
+    check_trials(args.trials)
     overrides: dict = {}
     if args.sessions is not None:
         if args.sessions <= 0:

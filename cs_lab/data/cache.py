@@ -10,7 +10,9 @@ import hashlib
 import json
 import os
 import shutil
+import logging
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +20,11 @@ import pandas as pd
 from cs_lab.data.cleaning import CleaningReport
 from cs_lab.data.dataset import Dataset
 
+log = logging.getLogger(__name__)
+
 CACHE_DIR_ENV = "CS_LAB_CACHE_DIR"
+#: a temp file/folder (name containing ".tmp") untouched for this long was left by a killed process
+STALE_TMP_SECONDS = 3600
 TABLES = ("lines", "catalog", "returns")
 
 
@@ -86,13 +92,48 @@ def save(ds: Dataset, root: Path | None = None) -> Path:
     return final
 
 
+def remove_stale_tmp(root: Path, max_age: float = STALE_TMP_SECONDS) -> list[Path]:
+    """Remove temp files and folders (names containing ".tmp") under ``root`` not modified for
+    ``max_age`` seconds -- what a killed process leaves behind -- with a one-line message."""
+    if not root.is_dir():
+        return []
+    now, gone = time.time(), []
+    for here, dirs, files in os.walk(root):
+        for name in [*dirs, *files]:
+            p = Path(here) / name
+            if ".tmp" not in name:
+                continue
+            try:
+                if now - p.lstat().st_mtime < max_age:
+                    continue
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p)
+                else:
+                    p.unlink()
+                gone.append(p)
+            except OSError:           # removed meanwhile, or not ours to remove
+                continue
+        dirs[:] = [d for d in dirs if ".tmp" not in d]
+    if gone:
+        log.warning("removed %d stale temp file(s)/folder(s) older than %.0f min under %s (left by a killed "
+                    "process): %s", len(gone), max_age / 60, root, ", ".join(p.name for p in gone[:5]) +
+                    (" ..." if len(gone) > 5 else ""))
+    return gone
+
+
 def load(name: str, key: str, root: Path | None = None) -> Dataset | None:
-    """The cached dataset, or None when there is no complete entry."""
+    """The cached dataset, or None when there is no complete entry (a damaged one is removed with
+    a one-line warning, so the caller rebuilds it)."""
     d = entry_dir(name, key, root)
     if not (d / "meta.json").is_file():
         return None
-    meta = json.loads((d / "meta.json").read_text())
-    tables = {t: pd.read_parquet(d / f"{t}.parquet") for t in TABLES}
+    try:
+        meta = json.loads((d / "meta.json").read_text())
+        tables = {t: pd.read_parquet(d / f"{t}.parquet") for t in TABLES}
+    except Exception as exc:  # noqa: BLE001 - truncated / corrupt entry: rebuild
+        log.warning("cached dataset %s is damaged (%s: %s); rebuilding it", d, type(exc).__name__, exc)
+        shutil.rmtree(d, ignore_errors=True)
+        return None
     return Dataset(name=meta["name"], source_sha256=meta["source_sha256"],
                    cleaning_version=meta["cleaning_version"],
                    report=CleaningReport.from_dict(meta["report"]), **tables)

@@ -183,11 +183,24 @@ def _numeric(s: pd.Series, source: str, column: str) -> pd.Series:
 
 def _timestamps(s: pd.Series, fmt: str | None, source: str, column: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s):
-        return s.astype("datetime64[ns]")
+        return _not_future(s.astype("datetime64[ns]"), s, source, column)
     out = pd.to_datetime(s, format=fmt, errors="coerce")
     bad = (out.isna() & s.notna()).to_numpy()
     if bad.any():
         row = _first_bad_row(bad)
         raise DataError(f"not a date/time: {s.iloc[row - 1]!r}", file=source, row=row, column=column,
                         hint="fix the value or set 'timestamp_format' in the mapping")
-    return out.astype("datetime64[ns]")
+    return _not_future(out.astype("datetime64[ns]"), s, source, column)
+
+
+def _not_future(out: pd.Series, raw: pd.Series, source: str, column: str) -> pd.Series:
+    """Transactions dated after tomorrow are a parsing bug (day/month swapped, a 2-digit year read
+    as 20xx, an epoch in the wrong unit), not data: an error naming the first such row."""
+    limit = pd.Timestamp.now().normalize() + pd.Timedelta(days=2)
+    bad = (out > limit).to_numpy()
+    if bad.any():
+        row = _first_bad_row(bad)
+        raise DataError(f"date {out.iloc[row - 1]} is in the future (raw value {str(raw.iloc[row - 1])!r})",
+                        file=source, row=row, column=column,
+                        hint="a parsing problem? set 'timestamp_format' in the mapping (e.g. '%d/%m/%Y %H:%M')")
+    return out

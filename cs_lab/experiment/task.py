@@ -140,6 +140,13 @@ def window_splits(lines: pd.DataFrame, spec: ExperimentSpec) -> list[Split]:
 def prepare_windows(spec: ExperimentSpec, dataset: Dataset | None = None) -> list[PreparedTask]:
     """Every test window of the spec, earliest first."""
     ds = dataset or load_dataset(spec.dataset, progress=False)
+    n_baskets = int(ds.lines[S.BASKET].nunique())
+    need = spec.split.windows + 2        # a training, a validation and a test basket per window, at the least
+    if n_baskets < need:
+        raise DataError(f"dataset {ds.name!r} ({spec.dataset}) has only {n_baskets} basket(s); splitting it into "
+                        f"training, validation and {spec.split.windows} test window(s) needs at least {need} "
+                        f"(in practice hundreds)",
+                        hint="give a file with more baskets (is basket_id mapped to the right column?)")
     splits = window_splits(ds.lines, spec)
     return [prepare_task(spec, ds, split=s, window=i, n_windows=len(splits)) for i, s in enumerate(splits)]
 

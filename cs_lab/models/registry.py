@@ -48,4 +48,8 @@ def build(config: dict[str, Any] | Any, where: str = "model config") -> "Recomme
         return get(config.model)(config)
     if "model" not in config:
         raise ConfigError(f"{where}: missing key 'model' (one of {names()})")
-    return get(config["model"]).from_config(config, where=where)
+    try:
+        cls = get(config["model"])
+    except ConfigError as exc:
+        raise ConfigError(f"{where}.model: {exc}") from None
+    return cls.from_config(config, where=where)

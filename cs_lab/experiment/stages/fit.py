@@ -59,8 +59,9 @@ def fit(ctx: RunContext, name: str, params: dict, train: Interactions, fingerpri
     if (d / "config.json").is_file():
         try:
             return Fitted(Recommender.load(d), d, 0.0, True)
-        except Exception as exc:  # a damaged entry: refit
-            log.warning("cannot load cached model %s (%s); refitting", d, exc)
+        except Exception as exc:  # a damaged entry (and the recommendations cached in it): refit
+            log.warning("cannot load cached model %s (%s: %s); refitting", d, type(exc).__name__, exc)
+            shutil.rmtree(d, ignore_errors=True)
     model = Recommender.from_params(params)
     t0 = time.perf_counter()
     model.fit(train)

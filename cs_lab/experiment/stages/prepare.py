@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import optuna
 
+from cs_lab.data.cache import cache_dir, remove_stale_tmp
 from cs_lab.experiment.lineage import describe
 from cs_lab.experiment.stages.context import RunContext
 from cs_lab.experiment.task import PreparedTask, prepare_windows
@@ -37,6 +38,8 @@ def prepare(ctx: RunContext) -> Windows:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     spec = ctx.spec
     ctx.options.run_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_tmp(ctx.options.cache_dir)              # left by a killed run: models, recommendations
+    remove_stale_tmp(cache_dir() / "datasets")           # and prepared data
     ctx.say(f"[{spec.name}] preparing {spec.dataset}: {spec.split.windows} test window(s), validation "
             f"splits, holdouts{' (explore task: history excluded)' if spec.task.explore else ''} ...")
     t0 = time.perf_counter()
