@@ -41,6 +41,7 @@ TEST_MAP: dict[str, tuple[str, ...]] = {
     "cs_lab/simulate/stats/power.py": ("tests/simulate/test_power.py", "tests/simulate/test_stats.py",
                                        "tests/simulate/test_stats_edges.py"),
     "cs_lab/experiment/objective.py": ("tests/experiment/test_best_trial.py", "tests/experiment/test_runner.py"),
+    "cs_lab/experiment/metric_names.py": ("tests/experiment/test_metric_names.py", "tests/experiment/test_best_trial.py"),
     "cs_lab/experiment/study.py": ("tests/experiment/test_best_trial.py",),
     "cs_lab/models/_topk.py": ("tests/models/test_topk.py", "tests/models/test_popularity.py"),
 }

@@ -43,9 +43,10 @@ PLANTS = (
     Plant("holdout fraction round -> floor", "cs_lab/data/splits/holdout.py",
           "np.round(fraction * size)", "np.floor(fraction * size)",
           ("tests/data/splits",), ("tests/data/splits/test_splits.py",)),
-    Plant("objective direction swapped", "cs_lab/experiment/objective.py",
-          'return "minimize" if metric in ("popularity_bias",) else "maximize"',
-          'return "maximize" if metric in ("popularity_bias",) else "minimize"',
+    # (direction() moved from objective.py to metric_names.py, which objective.py re-exports)
+    Plant("objective direction swapped", "cs_lab/experiment/metric_names.py",
+          'return "minimize" if parse_metric_name(name).metric in MINIMISED else "maximize"',
+          'return "maximize" if parse_metric_name(name).metric in MINIMISED else "minimize"',
           ("tests/experiment/test_best_trial.py",), ("tests/experiment/test_runner.py",)),
     Plant("Pareto best trial picks the worst on the first objective", "cs_lab/experiment/study.py",
           "sign = 1 if study.directions[0]", "sign = -1 if study.directions[0]",
