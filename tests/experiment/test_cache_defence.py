@@ -144,3 +144,26 @@ def test_stale_temp_files_are_removed_at_start(copy, caplog):
     assert fresh.is_dir()
     msgs = [m for m in warnings_of(caplog) if "stale temp" in m]
     assert len(msgs) == 2 and all("\n" not in m for m in msgs)
+
+
+def test_model_not_matching_its_checksum_is_refitted(copy, caplog):
+    """One byte of each cached state.npz flipped where the file still loads (a zip header's
+    modification time): only checksum.json can tell, and the entry is refitted, never used."""
+    from cs_lab.models.base import Recommender
+
+    root, spec, metrics = copy
+    dirs = [d for d in models_dir(root).iterdir() if (d / "checksum.json").is_file()]
+    assert dirs and all((d / "state.npz").is_file() for d in dirs)
+    for d in dirs:
+        f = d / "state.npz"
+        data = bytearray(f.read_bytes())
+        assert data[:4] == b"PK\x03\x04"
+        data[10] ^= 0x01                       # local file header: last-mod time, not checked on read
+        f.write_bytes(bytes(data))
+        Recommender.load(d)                    # still loads: only the checksum catches it
+    assert_same(run(spec, root), metrics)
+    msgs = [m for m in warnings_of(caplog) if "do not match checksum.json" in m and "refitting" in m]
+    assert len(msgs) == len(dirs) and all("\n" not in m for m in msgs)
+    from cs_lab.experiment.stages.fit import verify
+
+    assert all(verify(d) for d in dirs)        # the cache is repaired

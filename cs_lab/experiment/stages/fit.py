@@ -5,6 +5,8 @@ rerun with unchanged code and data reuses the model and a code change never does
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import shutil
@@ -58,7 +60,11 @@ def fit(ctx: RunContext, name: str, params: dict, train: Interactions, fingerpri
     d = model_dir(ctx, name, params, fingerprint)
     if (d / "config.json").is_file():
         try:
-            return Fitted(Recommender.load(d), d, 0.0, True)
+            if not verify(d):
+                log.warning("cannot load cached model %s (its files do not match checksum.json: damaged); refitting", d)
+                shutil.rmtree(d, ignore_errors=True)
+            else:
+                return Fitted(Recommender.load(d), d, 0.0, True)
         except Exception as exc:  # a damaged entry (and the recommendations cached in it): refit
             log.warning("cannot load cached model %s (%s: %s); refitting", d, type(exc).__name__, exc)
             shutil.rmtree(d, ignore_errors=True)
@@ -78,9 +84,40 @@ def store(d: Path, model: Recommender) -> None:
     tmp = d.with_name(f"{d.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save(tmp)
+    write_checksums(tmp)
     try:
         if d.exists() and not (d / "config.json").is_file():
             shutil.rmtree(d, ignore_errors=True)      # a damaged entry
         os.rename(tmp, d)
     except OSError:                                   # the other process won: same key, same content
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+CHECKSUMS = "checksum.json"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_checksums(d: Path) -> None:
+    """``checksum.json`` in model folder ``d``: the sha256 of every file the model was saved as."""
+    sums = {f.name: _sha256(f) for f in sorted(d.iterdir()) if f.is_file() and f.name != CHECKSUMS}
+    (d / CHECKSUMS).write_text(json.dumps(sums, indent=1, sort_keys=True))
+
+
+def verify(d: Path) -> bool:
+    """Whether every file listed in ``d``'s checksum.json exists with its recorded sha256 (a folder
+    without the sidecar fails: an unverifiable entry is never used). Files added later (the cached
+    recommendations, with their own sidecars) are not listed."""
+    try:
+        sums = json.loads((d / CHECKSUMS).read_text())
+        if not isinstance(sums, dict) or not sums:
+            return False
+        return all((d / name).is_file() and _sha256(d / name) == digest for name, digest in sums.items())
+    except (OSError, ValueError):
+        return False
