@@ -6,9 +6,10 @@ Reliability rules (docs/failure_modes.md):
 - Journal files are opened by absolute path, with :class:`StaleSafeJournalLock`: a lock left by
   a killed process (or a dangling symlink from a relative path) is removed after a short grace
   period instead of spinning forever.
-- Samplers are reseeded per trial from ``(seed, trial.number)``
-  (:class:`SeededTPESampler`, :class:`SeededNSGAIISampler`), so a killed-and-resumed study
-  proposes exactly what an uninterrupted one would for every trial number.
+- Samplers are reseeded per trial from ``(seed, k)``, k = the number of non-FAIL trials created
+  before it (:class:`SeededTPESampler`, :class:`SeededNSGAIISampler`, :func:`trial_index`), so a
+  killed-and-resumed study proposes exactly what an uninterrupted one would: the re-run of a
+  killed trial (marked FAIL by :func:`fail_stale_trials`) gets the seed the killed one had.
 """
 
 from __future__ import annotations
@@ -176,11 +177,20 @@ def trial_seed(seed: int, number: int) -> int:
     return int(np.random.SeedSequence([seed & 0xFFFFFFFFFFFFFFFF, number]).generate_state(1)[0])
 
 
+def trial_index(study, trial) -> int:
+    """k of ``trial``: how many trials of ``study`` created before it are not FAIL (COMPLETE,
+    PRUNED, RUNNING, WAITING). A trial killed with its process is marked FAIL on resume and
+    re-run under a new number; its re-run has the same k, hence the same seed."""
+    return sum(1 for t in study.get_trials(deepcopy=False)
+               if t.number < trial.number and t.state != TrialState.FAIL)
+
+
 class _PerTrialSeed:
     """Mixin for Optuna samplers: before each trial, every random state of the sampler is
-    reseeded from ``(seed, trial.number)``. A sampler's proposals become a pure function of
-    (seed, trial number, trial history): a resumed study (fresh sampler object) proposes what an
-    uninterrupted one would, instead of replaying the RNG from its start."""
+    reseeded from ``(seed, k)``, k = :func:`trial_index` (not ``trial.number``: a killed trial
+    consumed a number). A sampler's proposals become a pure function of (seed, k, trial history):
+    a resumed study (fresh sampler object) proposes what an uninterrupted one would, instead of
+    replaying the RNG from its start or shifting every later seed by the failed trial."""
 
     _RNG_ATTRS = (("_rng",), ("_random_sampler", "_rng"))
 
@@ -199,7 +209,7 @@ class _PerTrialSeed:
         self._states = states
 
     def before_trial(self, study, trial) -> None:
-        s = trial_seed(self._base_seed, trial.number)
+        s = trial_seed(self._base_seed, trial_index(study, trial))
         for i, state in enumerate(self._states):
             state.rng.seed(trial_seed(s, i))      # reseed in place: strategies share the object
         super().before_trial(study, trial)

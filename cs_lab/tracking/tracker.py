@@ -55,6 +55,7 @@ class MlflowTracker:
         # doing it at once crash (alembic "duplicate column"), so the first call and the
         # experiment's creation run under a file lock beside the database
         with sqlite_init_lock(self.tracking_uri):
+            create_sqlite_atomically(self.tracking_uri)
             self.client = MlflowClient(tracking_uri=self.tracking_uri)
             exp = self.client.get_experiment_by_name(experiment)
             if exp is None:
@@ -212,6 +213,22 @@ def sqlite_init_lock(uri: str):
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def create_sqlite_atomically(uri: str) -> None:
+    """A missing SQLite tracking database is created and migrated in ``<db>.init`` and renamed
+    into place, so a SIGKILL in the middle of MLflow's migrations never leaves a half-migrated
+    database (the next run crashed with alembic ``table ... already exists``). Call it under
+    :func:`sqlite_init_lock`; a ``.init`` file left by a killed process is started over."""
+    db = sqlite_path(uri)
+    if db is None or db.exists():
+        return
+    from mlflow import MlflowClient
+
+    tmp = db.with_name(db.name + ".init")
+    tmp.unlink(missing_ok=True)
+    MlflowClient(tracking_uri=f"sqlite:///{tmp}").search_experiments(max_results=1)  # creates, migrates
+    os.replace(tmp, db)
 
 
 def close_orphan_runs(tracker: Tracker) -> list[str]:

@@ -122,6 +122,11 @@ def test_trial_left_running_by_a_dead_process_is_failed_and_rerun(tmp_path):
     study.optimize(objective, n_trials=budget - done_trials(study))
     states = [t.state.name for t in study.trials]
     assert states.count("COMPLETE") == budget and states.count("FAIL") == 1 and "RUNNING" not in states
+    # the killed trial consumed a number, not a seed: the completed trials are what an
+    # uninterrupted study proposes (seeded from the count of non-FAIL trials before, not the number)
+    whole = open_study("s", journal_storage(tmp_path / "whole.journal"), ["maximize"], 0, False)
+    whole.optimize(objective, n_trials=budget)
+    assert [t.params for t in study.trials if t.state.name == "COMPLETE"] == [t.params for t in whole.trials]
 
 
 def test_journal_line_cut_by_a_kill_is_dropped_on_open(tmp_path):

@@ -82,3 +82,53 @@ def test_close_own_runs_ends_only_this_process_runs():
     other = t.start_run("another live process", tags=Owner(1, host(), None).tags())
     assert close_own_runs(t) == [mine]
     assert t.runs[mine]["status"] == KILLED and t.runs[other]["status"] == RUNNING
+
+
+CREATE = r"""
+import sys
+from cs_lab.tracking.tracker import MlflowTracker
+print("go", flush=True)
+MlflowTracker("killed", tracking_uri=sys.argv[1])
+print("ok", flush=True)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.2, 0.5, 0.9, 1.4])
+def test_sqlite_store_killed_while_created_is_never_left_half_migrated(tmp_path, delay):
+    """SIGKILL during MLflow's migrations of a fresh store used to leave a half-migrated
+    database; the next run crashed (alembic: table trace_info already exists)."""
+    import signal
+
+    from cs_lab.tracking.tracker import MlflowTracker
+
+    db = tmp_path / "mlflow.db"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.dirname(os.path.dirname(cs_lab.__file__)),
+                                                         os.environ.get("PYTHONPATH", "")])}
+    p = subprocess.Popen([sys.executable, "-c", CREATE, f"sqlite:///{db}"], stdout=subprocess.PIPE, text=True,
+                         cwd=tmp_path, env=env)
+    assert p.stdout.readline().strip() == "go"
+    time.sleep(delay)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    t = MlflowTracker("killed", tracking_uri=f"sqlite:///{db}")    # resumes on whatever the kill left
+    t.end_run(t.start_run("r"))
+    assert [r.info.status for r in t.runs()] == ["FINISHED"]
+    assert not (tmp_path / "mlflow.db.init").exists()
+
+
+def test_half_migrated_init_file_left_by_a_kill_is_started_over(tmp_path):
+    """A fresh store is migrated in mlflow.db.init and renamed: a kill mid-migration leaves only
+    the .init file (here: a half-migrated one), never a half-migrated mlflow.db."""
+    import sqlite3
+
+    from cs_lab.tracking.tracker import MlflowTracker
+
+    con = sqlite3.connect(tmp_path / "mlflow.db.init")
+    con.execute("CREATE TABLE trace_info (x INTEGER)")       # what alembic then fails on: 'already exists'
+    con.commit()
+    con.close()
+    t = MlflowTracker("killed", tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    t.end_run(t.start_run("r"))
+    assert [r.info.status for r in t.runs()] == ["FINISHED"]
+    assert not (tmp_path / "mlflow.db.init").exists()
