@@ -92,7 +92,6 @@ def compare(ctx: RunContext, scores: dict[str, ModelScores], sel: Selection) -> 
     extra = [c for c in (f"repeat_share@{k}", f"fill_rate@{k}") if c in first.columns and c not in shown]
 
     # leaderboard
-    rows = []
     with warnings.catch_warnings():     # all-NaN parts (the explore task has no repeat items) are dropped below
         warnings.simplefilter("ignore", RuntimeWarning)
         rows = _board_rows(scores, sel, frames, shown, extra, clusters, spec)

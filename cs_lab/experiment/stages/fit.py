@@ -5,7 +5,6 @@ rerun with unchanged code and data reuses the model and a code change never does
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cs_lab.data.interactions import Interactions
+from cs_lab.data.sources import sha256_of
 from cs_lab.experiment.stages.context import RunContext, content_key
 from cs_lab.models.base import Recommender
 
@@ -96,17 +96,9 @@ def store(d: Path, model: Recommender) -> None:
 CHECKSUMS = "checksum.json"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def write_checksums(d: Path) -> None:
     """``checksum.json`` in model folder ``d``: the sha256 of every file the model was saved as."""
-    sums = {f.name: _sha256(f) for f in sorted(d.iterdir()) if f.is_file() and f.name != CHECKSUMS}
+    sums = {f.name: sha256_of(f) for f in sorted(d.iterdir()) if f.is_file() and f.name != CHECKSUMS}
     (d / CHECKSUMS).write_text(json.dumps(sums, indent=1, sort_keys=True))
 
 
@@ -118,6 +110,6 @@ def verify(d: Path) -> bool:
         sums = json.loads((d / CHECKSUMS).read_text())
         if not isinstance(sums, dict) or not sums:
             return False
-        return all((d / name).is_file() and _sha256(d / name) == digest for name, digest in sums.items())
+        return all((d / name).is_file() and sha256_of(d / name) == digest for name, digest in sums.items())
     except (OSError, ValueError):
         return False
