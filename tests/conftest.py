@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from cs_lab.data.sources import data_dir
 
 
 def pytest_configure(config):
@@ -26,10 +25,9 @@ def real_dataset():
     def get(name: str):
         if name not in loaded:
             loader = get_loader(name)
-            status = loader.raw_status()
-            missing = [k for k, v in status.items() if v is None]
+            missing = loader.missing_raw()
             if missing:
-                pytest.skip(f"raw file(s) of {name!r} ({', '.join(missing)}) not found under {data_dir()}; "
+                pytest.skip(f"raw data of {name!r} not found: expected {missing}; "
                             "set CS_LAB_DATA_DIR to the folder holding the datasets")
             loaded[name] = loader.prepare(progress=False)
         return loaded[name]

@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--max-len", type=int, default=None, metavar="L", help="largest itemset (default: no limit)")
     m.add_argument("--consequents", choices=("single", "all"), default="single",
                    help="single: one-item consequents (arules); all: every split (mlxtend)")
-    m.add_argument("--algorithm", choices=("fpgrowth", "apriori"), default="fpgrowth")
+    m.add_argument("--algorithm", choices=("fpgrowth", "apriori"), default="fpgrowth",
+                   help="frequent-itemset algorithm (same itemsets either way; default fpgrowth)")
     m.add_argument("--top", type=int, default=10, metavar="N", help="rules to print, best lift first")
     m.add_argument("--out", type=Path, default=None, metavar="FILE",
                    help="write all rules to FILE (.parquet, .pq or .csv)")

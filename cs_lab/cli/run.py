@@ -90,7 +90,8 @@ def cmd_run(args) -> int:
     for spec in specs:
         missing = _missing_raw(spec.dataset)
         if missing and args.skip_missing_data:
-            print(f"cs-lab: skipping {spec.name}: raw data of {spec.dataset!r} not found ({missing})", file=sys.stderr)
+            print(f"cs-lab: skipping {spec.name}: raw data of {spec.dataset!r} not found; expected {missing}",
+                  file=sys.stderr)
             continue
         todo.append(spec)
     if args.jobs > 1 and len(todo) > 1:
@@ -164,9 +165,7 @@ def _missing_raw(dataset: str) -> str | None:
 
     if dataset not in LOADERS:
         return None
-    status = LOADERS[dataset]().raw_status()
-    gone = [k for k, v in status.items() if v is None]
-    return ", ".join(gone) if gone else None
+    return LOADERS[dataset]().missing_raw()
 
 
 def _run_one(spec, args) -> None:

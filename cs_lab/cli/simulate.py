@@ -17,9 +17,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: per-arm outcomes and lift vs control with CI and p-value")
     p.add_argument("--trials", type=int, default=None, help="Optuna trials per tunable model (overrides the spec)")
-    p.add_argument("--tracking-uri", default=None)
+    p.add_argument("--tracking-uri", default=None,
+                   help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
     p.add_argument("--no-track", action="store_true", help="do not log to MLflow")
-    p.add_argument("--runs-dir", default=os.environ.get("CS_LAB_RUNS_DIR", "runs"))
+    p.add_argument("--runs-dir", default=os.environ.get("CS_LAB_RUNS_DIR", "runs"),
+                   help="folder for run outputs and the MLflow store (default: $CS_LAB_RUNS_DIR or ./runs)")
     p.set_defaults(func=cmd_simulate)
 
 

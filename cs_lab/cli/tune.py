@@ -20,9 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="shared Optuna storage: a journal file path (*.journal), sqlite:///..., postgresql://...")
     p.add_argument("--trials", type=int, default=None, help="finished trials each study should reach")
     p.add_argument("--model", action="append", default=None, help="tune only this model (repeatable)")
-    p.add_argument("--tracking-uri", default=None)
-    p.add_argument("--no-track", action="store_true")
-    p.add_argument("--runs-dir", default=os.environ.get("CS_LAB_RUNS_DIR", "runs"))
+    p.add_argument("--tracking-uri", default=None,
+                   help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
+    p.add_argument("--no-track", action="store_true", help="do not log to MLflow")
+    p.add_argument("--runs-dir", default=os.environ.get("CS_LAB_RUNS_DIR", "runs"),
+                   help="folder for run outputs and the MLflow store (default: $CS_LAB_RUNS_DIR or ./runs)")
     p.add_argument("--json", action="store_true", help="print the trial numbers this worker ran as JSON")
     p.set_defaults(func=cmd_tune)
 

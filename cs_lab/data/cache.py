@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import logging
 import tempfile
@@ -29,10 +30,30 @@ TABLES = ("lines", "catalog", "returns")
 
 
 def cache_dir() -> Path:
+    """$CS_LAB_CACHE_DIR; else ``<checkout>/.cache/cs_lab`` inside a cs_lab checkout (what ``make``
+    uses too); else the user cache dir ($XDG_CACHE_HOME or ~/.cache)/cs_lab."""
     env = os.environ.get(CACHE_DIR_ENV)
     if env:
         return Path(env).expanduser()
+    root = checkout_root()
+    if root is not None:
+        return root / ".cache" / "cs_lab"
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cs_lab"
+
+
+def checkout_root(start: Path | None = None) -> Path | None:
+    """The cs_lab source checkout containing ``start`` (default: the current folder), if any:
+    the nearest folder with a pyproject.toml naming the project ``cs_lab`` and a ``cs_lab/`` package."""
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        py = d / "pyproject.toml"
+        if py.is_file() and (d / "cs_lab").is_dir():
+            try:
+                text = py.read_text(errors="replace")
+            except OSError:
+                return None
+            return d if re.search(r'(?m)^name\s*=\s*"cs[_-]lab"', text) else None
+    return None
 
 
 def cache_key(name: str, source_sha256: dict[str, str], cleaning_version: str) -> str:

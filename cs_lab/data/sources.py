@@ -59,18 +59,36 @@ def _download(url: str, dest: Path, timeout: float = 20.0) -> bool:
     """Best effort download to ``dest`` (atomic). False when the network does not answer."""
     if os.environ.get(OFFLINE_ENV, "").lower() in ("1", "true", "yes"):
         return False
+    created = _missing_parents(dest.parent)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".download-", suffix=".part")
+    ok = False
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
             shutil.copyfileobj(resp, out)
         os.replace(tmp, dest)
+        ok = True
         return True
     except OSError:
         return False
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if not ok:  # a failed download leaves no folder behind
+            for d in created:
+                try:
+                    d.rmdir()
+                except OSError:
+                    break
+
+
+def _missing_parents(folder: Path) -> list[Path]:
+    """The folders ``mkdir(parents=True)`` would create for ``folder``, deepest first."""
+    out = []
+    while not folder.exists() and folder != folder.parent:
+        out.append(folder)
+        folder = folder.parent
+    return out
 
 
 def locate(dataset: str, candidates: list[RawFile], *, root: Path | None = None,

@@ -14,7 +14,7 @@ import pandas as pd
 from cs_lab.data import cache, schema as S
 from cs_lab.data.cleaning import CleaningReport
 from cs_lab.data.dataset import Dataset, build_catalog
-from cs_lab.data.sources import RawFile, locate, present, verify
+from cs_lab.data.sources import RawFile, data_dir, locate, present, verify
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,21 @@ class Loader(ABC):
 
     def raw_status(self, root: Path | None = None) -> dict[str, Path | None]:
         return {s.key: present(s.folder, list(s.candidates), root) for s in self.sources}
+
+    def missing_raw(self, root: Path | None = None) -> str | None:
+        """None when every raw file is present; else one line per missing source: the expected path and
+        where to get it (the official URL, or how to obtain it by hand)."""
+        base = data_dir() if root is None else Path(root)
+        lines = []
+        for s in self.sources:
+            if present(s.folder, list(s.candidates), root) is not None:
+                continue
+            paths = " or ".join(str(base / s.folder / rf.filename) for rf in s.candidates)
+            urls = [rf.url for rf in s.candidates if rf.url]
+            hows = [rf.how for rf in s.candidates if rf.how]
+            where = f"download: {urls[0]}" if urls else (hows[0] if hows else "see docs/data.md")
+            lines.append(f"{paths} ({where})")
+        return "; ".join(lines) or None
 
     # -- subclass hooks ---------------------------------------------------
     @abstractmethod

@@ -5,9 +5,7 @@ items each become a cart with one held-out item. Checks valid output, and that A
 ranking on hit rate@10 for the held-out item.
 """
 
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,12 +30,12 @@ MODELS = {
 
 
 def load_lines(name: str):
-    if name == "online_retail":
-        root = Path(os.environ.get("CS_LAB_DATA_DIR", ""))
-        if not os.environ.get("CS_LAB_DATA_DIR") or not (root / "online_retail").exists():
-            pytest.skip(f"Online Retail raw data not found: set CS_LAB_DATA_DIR to a folder holding "
-                        f"online_retail/ (looked in {str(root) or '<unset>'!r})")
     from cs_lab.data import load_dataset
+    from cs_lab.data.loaders import get_loader
+
+    missing = get_loader(name).missing_raw()  # skip on the raw FILE, not on its folder
+    if missing:
+        pytest.skip(f"raw data of {name!r} not found: expected {missing}")
 
     lines = load_dataset(name).lines
     if name == "complete_journey":  # keep the test small: the last ~16 weeks
