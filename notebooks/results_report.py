@@ -97,8 +97,9 @@ if has_artifact(client, runs.comparison_id, "verdict.txt"):
 comparison = read_artifact(client, runs.comparison_id, "comparison.csv")
 matrices = tables.pairwise(comparison, OBJECTIVE, list(runs.models))
 p_col = "p_adj" if "p_adj" in comparison.columns else "p_holm"
-display(comparison[comparison["metric"] == OBJECTIVE].sort_values(p_col)
-        [["model_a", "model_b", "diff", "ci_low", "ci_high", p_col, "significant"]].reset_index(drop=True))
+family, _ = tables.tidy(comparison[comparison["metric"] == OBJECTIVE].sort_values(p_col)
+                       [["model_a", "model_b", "diff", "ci_low", "ci_high", p_col, "significant"]])
+display(family)
 publish(figures.significance_heatmap(matrices, OBJECTIVE, ALPHA), "significance.png")
 
 # %% [markdown]
@@ -129,8 +130,12 @@ else:
 if runs.simulation is not None:
     simulation = read_artifact(client, runs.simulation.info.run_id, "simulation.json")
     lift = tables.lift_table(simulation)
-    display(read_artifact(client, runs.simulation.info.run_id, "arms.csv"))
-    display(lift)
+    arms, dropped = tables.tidy(read_artifact(client, runs.simulation.info.run_id, "arms.csv"))
+    display(arms)
+    if dropped:
+        display(Markdown(f"_Not shown: {', '.join(dropped)} (no value for any arm: the dataset has no unit "
+                         "cost, so margins cannot be computed)._"))
+    display(tables.tidy(lift)[0])
     sim_alpha = float(simulation.get("config", {}).get("alpha", ALPHA))
 else:
     display(Markdown("_This experiment has no simulation run._"))

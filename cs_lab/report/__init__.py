@@ -13,6 +13,12 @@ run), and execute the notebooks headless.
 See docs/reports.md.
 """
 
-from cs_lab.report.runs import ExperimentRuns, ReportError, latest_runs, read_artifact
+import warnings
+
+# tqdm.auto (imported by optuna / mlflow) warns in a notebook kernel without ipywidgets; the reports
+# show no progress bars, so the warning is noise in them
+warnings.filterwarnings("ignore", message="IProgress not found")
+
+from cs_lab.report.runs import ExperimentRuns, ReportError, latest_runs, read_artifact  # noqa: E402
 
 __all__ = ["ExperimentRuns", "ReportError", "latest_runs", "read_artifact"]

@@ -80,6 +80,8 @@ def kernel_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")   # debugpy's frozen-modules warning
+    # tqdm.auto without ipywidgets: "IProgress not found" (the reports show no progress bars)
+    env["PYTHONWARNINGS"] = ",".join(w for w in (env.get("PYTHONWARNINGS"), "ignore:IProgress not found") if w)
     return env
 
 
@@ -125,7 +127,10 @@ _html_log.addFilter(_NoAltTextWarning())
 def export_html(nb, path: Path) -> Path:
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter(log=_html_log).from_notebook_node(nb)
+    # a report, not a listing: code input and In/Out prompts are left out (the executed .ipynb keeps them)
+    exporter = HTMLExporter(log=_html_log, exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(body, encoding="utf-8")
     tmp.replace(path)

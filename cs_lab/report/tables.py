@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import numpy as np
@@ -146,3 +147,20 @@ def repeat_explore(runs: ExperimentRuns, metrics: list[str] | None = None) -> pd
         row[f"repeat_share@{k}"] = m.get(f"test.repeat_share_at_{k}", np.nan)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def tidy(df: pd.DataFrame, digits: int = 4, n_boot: int | None = None):
+    """A table as a report shows it: columns that are entirely empty dropped, every float with the same
+    number of decimals, p-value columns (``p``, ``p_*``) as bootstrap p-values ('<1/B', never 0).
+    Returns (styled table, dropped column names) so the caller can say why columns are missing."""
+    from cs_lab.experiment.format import fmt_p
+
+    dropped = [c for c in df.columns if len(df) and df[c].isna().all()]
+    out = df.drop(columns=dropped).reset_index(drop=True)
+    fmt = {}
+    for c in out.columns:
+        if c == "p" or str(c).startswith("p_"):
+            fmt[c] = lambda v: html.escape(fmt_p(float(v), n_boot)) if pd.notna(v) else ""  # "<1/B" in HTML
+        elif pd.api.types.is_float_dtype(out[c]):
+            fmt[c] = lambda v, d=digits: "" if pd.isna(v) else f"{v:.{d}f}"
+    return out.style.format(fmt).hide(axis="index"), dropped

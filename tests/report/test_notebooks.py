@@ -61,7 +61,9 @@ def test_cli_report_executes_both_notebooks(tiny_experiment, client, tmp_path, c
         errors = [o for c in code_cells for o in c.outputs if o.output_type == "error"]
         assert errors == [], json.dumps(errors, default=str)[:2000]
         assert _images(nb) == expected
-        assert "<img" in html.read_text()
+        text = html.read_text()
+        assert "<img" in text
+        _assert_reads_like_a_report(nb, text)
         injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
         assert repr(tiny_experiment.dataset if name == "dataset_report" else tiny_experiment.name) in injected.source
     logged = set(artifact_paths(client, _comparison_id(client, tiny_experiment.name), "report"))
@@ -69,6 +71,24 @@ def test_cli_report_executes_both_notebooks(tiny_experiment, client, tmp_path, c
     assert {f"report/dataset/{f}" for f in DATASET_FIGURES} <= logged
     assert {p.name for p in (folder / "figures").glob("*.png")} == set(RESULTS_FIGURES)
     assert {p.name for p in (folder / "figures" / "dataset").glob("*.png")} == set(DATASET_FIGURES)
+
+
+def _assert_reads_like_a_report(nb, html: str) -> None:
+    """No code input, no warning or stderr output, no all-NaN table column in the executed report."""
+    assert 'hl-ipython3' not in html and 'class="jp-InputPrompt' not in html, "code input shown in the HTML"
+    streams = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
+               if o.output_type == "stream" and o.name == "stderr"]
+    assert streams == [], f"stderr / warnings in the report: {streams[:3]}"
+    import pandas as pd
+    from io import StringIO
+
+    for c in nb.cells:
+        for o in c.get("outputs", []):
+            table = o.get("data", {}).get("text/html", "")
+            if "<table" in table:
+                for df in pd.read_html(StringIO(table)):
+                    empty = [col for col in df.columns if df[col].isna().all() and len(df) > 0]
+                    assert not empty, f"all-NaN column(s) {empty} in a report table"
 
 
 def _comparison_id(client, name):

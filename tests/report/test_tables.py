@@ -82,3 +82,19 @@ def test_tradeoff_and_long_table_read_explore_objectives():
     assert tables._TEST_KEY.match("test.ndcg_at_10.explore")["part"] == "explore"
     assert tables._TEST_KEY.match("test.w0.ndcg_at_10") is None             # per-window values are not metrics
     assert tables._TEST_KEY.match("test.ndcg_at_10.ci_low") is None
+
+
+def test_tidy_drops_empty_columns_and_uses_one_format():
+    import numpy as np
+    import pandas as pd
+
+    from cs_lab.report.tables import tidy
+
+    df = pd.DataFrame({"arm": ["a", "b"], "rate": [0.0619712, 0.0779], "margin_per_session": [np.nan, np.nan],
+                       "p_adj": [0.0, 0.0312]})
+    styled, dropped = tidy(df, n_boot=1000)
+    assert dropped == ["margin_per_session"]
+    html = styled.to_html()
+    assert "0.0620" in html and "0.0779" in html and "e-02" not in html
+    assert "&lt;0.001" in html and "0.0312" in html
+    assert "margin_per_session" not in html
