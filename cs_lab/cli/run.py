@@ -43,7 +43,7 @@ def check_trials(trials: int | None) -> None:
         raise ConfigError(f"--trials must be 0 or more, got {trials}")
 
 
-def make_tracker(experiment: str, tracking_uri: str | None, no_track: bool):
+def make_tracker(experiment: str, tracking_uri: str | None, no_track: bool, description: str | None = None):
     from cs_lab.tracking import MlflowTracker, NullTracker
 
     if no_track:
@@ -52,7 +52,15 @@ def make_tracker(experiment: str, tracking_uri: str | None, no_track: bool):
     artifacts = None
     if uri is None or uri.startswith("sqlite:"):
         artifacts = (Path.cwd() / "mlartifacts" / experiment).resolve().as_uri()
-    return MlflowTracker(experiment, tracking_uri=uri, artifact_location=artifacts)
+    return MlflowTracker(experiment, tracking_uri=uri, artifact_location=artifacts, description=description)
+
+
+def spec_description(spec) -> str:
+    """The MLflow experiment description: the spec's own, plus where it came from and what it runs."""
+    models = ", ".join(m.name for m in spec.models)
+    head = spec.description.strip() or f"{spec.name} on {spec.dataset}"
+    return (f"{head}\n\nDataset `{spec.dataset}`; models: {models}; objective `{spec.metrics.objective}` "
+            f"(winner chosen on validation). Spec `{spec.name}`; see the `comparison` run for the leaderboard.")
 
 
 def close_orphans(tracker, quiet: bool = False) -> None:
@@ -177,7 +185,7 @@ def _run_one(spec, args) -> None:
     with RunFolderLock(run_dir, wait=getattr(args, "wait", False)) as lock:
         if args.fresh:
             lock.clear()
-        tracker = make_tracker(spec.name, args.tracking_uri, args.no_track)
+        tracker = make_tracker(spec.name, args.tracking_uri, args.no_track, spec_description(spec))
         close_orphans(tracker, args.quiet)
         opts = RunOptions(run_dir=run_dir, trials=args.trials, resume=True, storage=args.storage,
                           progress=not args.quiet)

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_simulate(args) -> int:
-    from cs_lab.cli.run import check_trials, make_tracker
+    from cs_lab.cli.run import check_trials, make_tracker, spec_description
     from cs_lab.experiment.runner import ExperimentRunner, RunOptions
     from cs_lab.experiment.spec import load_spec
 
@@ -40,7 +40,7 @@ def cmd_simulate(args) -> int:
     spec = load_spec(args.spec, overrides=overrides)
     if spec.simulation is None:
         spec = spec.model_copy(update={"simulation": {}})
-    tracker = make_tracker(spec.name, args.tracking_uri, args.no_track)
+    tracker = make_tracker(spec.name, args.tracking_uri, args.no_track, spec_description(spec))
     opts = RunOptions(run_dir=Path(args.runs_dir) / spec.name, trials=args.trials, progress=True,
                       log_models=False)
     result = ExperimentRunner(spec, tracker, opts).run()

@@ -30,12 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_tune(args) -> int:
-    from cs_lab.cli.run import close_orphans, killed_on_interrupt, make_tracker
+    from cs_lab.cli.run import close_orphans, killed_on_interrupt, make_tracker, spec_description
     from cs_lab.experiment.runner import ExperimentRunner, RunOptions
     from cs_lab.experiment.spec import load_spec
 
     spec = load_spec(args.spec)
-    tracker = make_tracker(spec.name, args.tracking_uri, args.no_track)
+    tracker = make_tracker(spec.name, args.tracking_uri, args.no_track, spec_description(spec))
     close_orphans(tracker, args.json)   # workers of this host that were killed; live ones are left alone
     opts = RunOptions(run_dir=Path(args.runs_dir) / spec.name, trials=args.trials, storage=args.storage, resume=False,
                       progress=not args.json, log_models=False,

@@ -27,6 +27,14 @@ class Tracker(Protocol):
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None: ...
     def log_figure(self, run_id: str, figure, artifact_file: str) -> None: ...
     def end_run(self, run_id: str, status: str = FINISHED) -> None: ...
+    def set_description(self, run_id: str, markdown: str) -> None: ...
+    def log_input(self, run_id: str, name: str, digest: str, source: str, schema: dict | None = None,
+                  context: str = "training") -> None: ...
+
+
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+MODEL_TRAINING = "custom_model_development"
+NOTE_TAG = "mlflow.note.content"
 
 
 def _clean_metrics(metrics: dict[str, float]) -> dict[str, float]:
@@ -45,7 +53,7 @@ class MlflowTracker:
     """Tracker over MlflowClient. One MLflow experiment per tracker (``experiment`` name)."""
 
     def __init__(self, experiment: str, tracking_uri: str | None = None,
-                 artifact_location: str | None = None) -> None:
+                 artifact_location: str | None = None, description: str | None = None) -> None:
         from mlflow import MlflowClient
 
         from cs_lab._process import Owner
@@ -64,6 +72,10 @@ class MlflowTracker:
                 self.experiment_id = exp.experiment_id
                 if exp.lifecycle_stage == "deleted":
                     self.client.restore_experiment(exp.experiment_id)
+            # MLflow 3 opens an experiment on its GenAI pages unless it is marked as model training
+            self.client.set_experiment_tag(self.experiment_id, EXPERIMENT_KIND_TAG, MODEL_TRAINING)
+            if description:
+                self.client.set_experiment_tag(self.experiment_id, NOTE_TAG, description)
         self.experiment = experiment
         self._owner_tags = Owner.me().tags()
 
@@ -113,6 +125,19 @@ class MlflowTracker:
     def end_run(self, run_id, status=FINISHED):
         self.client.set_terminated(run_id, status=status)
 
+    def set_description(self, run_id: str, markdown: str) -> None:
+        """The run's description (MLflow renders it as Markdown on the run page)."""
+        self.client.set_tag(run_id, NOTE_TAG, markdown)
+
+    def log_input(self, run_id: str, name: str, digest: str, source: str, schema: dict | None = None,
+                  context: str = "training") -> None:
+        """Record the run's data as an MLflow dataset input (fills the runs table's Dataset column)."""
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        ds = Dataset(name=name, digest=digest[:36], source_type="local", source=json.dumps({"uri": source}),
+                     schema=json.dumps({"mlflow_colspec": schema}) if schema else None)
+        self.client.log_inputs(run_id, datasets=[DatasetInput(ds, [InputTag("mlflow.data.context", context)])])
+
     def runs(self, filter_string: str = "") -> list:
         return self.client.search_runs([self.experiment_id], filter_string=filter_string, max_results=10000)
 
@@ -145,6 +170,8 @@ class NullTracker:
     def log_text(self, run_id, text, artifact_file): ...
     def log_figure(self, run_id, figure, artifact_file): ...
     def end_run(self, run_id, status=FINISHED): ...
+    def set_description(self, run_id, markdown): ...
+    def log_input(self, run_id, name, digest, source, schema=None, context="training"): ...
 
 
 class MemoryTracker(NullTracker):
@@ -168,6 +195,13 @@ class MemoryTracker(NullTracker):
 
     def set_tags(self, run_id, tags):
         self.runs[run_id]["tags"].update(tags)
+
+    def set_description(self, run_id, markdown):
+        self.runs[run_id]["tags"][NOTE_TAG] = markdown
+
+    def log_input(self, run_id, name, digest, source, schema=None, context="training"):
+        self.runs[run_id].setdefault("inputs", []).append({"name": name, "digest": digest, "source": source,
+                                                           "schema": schema, "context": context})
 
     def log_artifact(self, run_id, path, artifact_path=None):
         self.runs[run_id]["artifacts"].append(f"{artifact_path or ''}/{Path(path).name}".lstrip("/"))

@@ -66,11 +66,15 @@ def rest(url: str, path: str, body: dict) -> dict:
 
 def test_tiny_experiment_against_real_server(mlflow_server, tmp_path, tmp_cache):
     spec = load_spec(tiny_spec(tmp_path, name="served", trials=2))
-    tracker = MlflowTracker(spec.name, tracking_uri=mlflow_server)
+    tracker = MlflowTracker(spec.name, tracking_uri=mlflow_server, description="A tiny shop, for the test.")
     res = ExperimentRunner(spec, tracker, RunOptions(run_dir=tmp_path / "runs", progress=False)).run()
 
     exp = rest(mlflow_server, "experiments/search", {"max_results": 10, "filter": "name = 'served'"})
     exp_id = exp["experiments"][0]["experiment_id"]
+    exp_tags = {t["key"]: t["value"] for t in exp["experiments"][0]["tags"]}
+    # the UI opens on the runs (model training), not on the GenAI overview; the description is shown
+    assert exp_tags["mlflow.experimentKind"] == "custom_model_development"
+    assert exp_tags["mlflow.note.content"] == "A tiny shop, for the test."
     runs = rest(mlflow_server, "runs/search", {"experiment_ids": [exp_id], "max_results": 100})["runs"]
     by_name = {r["info"]["run_name"]: r for r in runs}
     assert {"popularity", "item_knn", "als", "comparison", "trial-0", "trial-1"} <= set(by_name)
@@ -83,6 +87,19 @@ def test_tiny_experiment_against_real_server(mlflow_server, tmp_path, tmp_cache)
     assert abs(metrics["test.w1.ndcg_at_10"] - res.outcomes["als"].test_values("ndcg@10")[1]) < 1e-12
     tags = {t["key"]: t["value"] for t in als["data"]["tags"]}
     assert tags["split_fingerprint"] == res.task.split.fingerprint
+    # the Dataset column: each model run has its data as an MLflow dataset input
+    inputs = als["inputs"]["dataset_inputs"]
+    assert [d["dataset"]["name"] for d in inputs] == [res.task.dataset.name]
+    assert len(inputs[0]["dataset"]["digest"]) > 8
+    assert json.loads(inputs[0]["dataset"]["schema"])["mlflow_colspec"]
+    # the comparison run's description holds the leaderboard; the winner's run is tagged
+    comp_tags = {t["key"]: t["value"] for t in by_name["comparison"]["data"]["tags"]}
+    winner = res.selection.winner
+    assert f"`{winner}` wins on validation" in comp_tags["mlflow.note.content"]
+    assert all(m in comp_tags["mlflow.note.content"] for m in ("popularity", "item_knn", "als"))
+    assert {t["key"]: t["value"] for t in by_name[winner]["data"]["tags"]}.get("winner") == "true"
+    assert all({t["key"]: t["value"] for t in by_name[m]["data"]["tags"]}.get("winner") is None
+               for m in ("popularity", "item_knn", "als") if m != winner)
     trial_parent = {t["key"]: t["value"] for t in by_name["trial-0"]["data"]["tags"]}["mlflow.parentRunId"]
     assert trial_parent == als["info"]["run_id"]
 

@@ -4,6 +4,7 @@ plots) and an `ab_simulation` run (logged by the simulate stage)."""
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from pathlib import Path
 
@@ -60,10 +61,24 @@ def log_model(ctx: RunContext, run: str, s: ModelScores, windows: Windows) -> No
     metrics["fit_seconds"] = float(sum(w.fit_seconds for w in s.windows))
     tracker.log_metrics(run, metrics)
     tracker.set_tags(run, {"seeds": str(s.seeds)})
+    log_dataset_input(ctx, run, windows)
     log_dataframe(tracker, run, frame.assign(cluster=clusters).reset_index(), "per_query.parquet")
     ev = windows.latest.final.eval
     log_dataframe(tracker, run, recommendations_frame(s.windows[-1].test_ids[0], ev.query_ids, ev.eval_items),
                   "recommendations.parquet")
+
+
+_MLFLOW_TYPES = {"i": "long", "u": "long", "f": "double", "b": "boolean", "M": "datetime"}
+
+
+def log_dataset_input(ctx: RunContext, run: str, windows: Windows) -> None:
+    """The run's data as an MLflow dataset (name, digest = the raw files' sha256, source, schema)."""
+    from cs_lab.data.sources import data_dir
+
+    ds = windows.latest.dataset
+    schema = [{"name": str(c), "type": _MLFLOW_TYPES.get(t.kind, "string")} for c, t in ds.lines.dtypes.items()]
+    digest = hashlib.sha256(ctx.base_tags.get("dataset_sha256", ds.name).encode()).hexdigest()
+    ctx.tracker.log_input(run, ds.name, digest, str(data_dir() / ds.name), schema)
 
 
 def log_pyfunc(ctx: RunContext, run: str, model: Recommender) -> None:
@@ -121,8 +136,19 @@ def log_comparison(ctx: RunContext, scores: dict[str, ModelScores], sel: Selecti
     metrics = {f"{n}.{obj}": float(board.set_index("model").loc[n, obj]) for n in scores}
     metrics.update({f"{n}.valid.{obj}": v for n, v in sel.valid.items()})
     tracker.log_metrics(run, metrics)
+    tracker.set_description(run, comparison_markdown(spec.name, sel, board, text))
+    winner_run = scores[sel.winner].run_id if sel.winner in scores else None
+    if winner_run:
+        tracker.set_tags(winner_run, {"winner": "true"})
     ctx.end(run)
     return run
+
+
+def comparison_markdown(name: str, sel: Selection, board: pd.DataFrame, verdict: str) -> str:
+    """The comparison run's description: the winner, the leaderboard, the verdict (rendered by MLflow)."""
+    return (f"### {name}: `{sel.winner}` wins on validation {sel.objective}\n\n"
+            f"{markdown_table(board)}\n\n<details><summary>Verdict, decision family and secondary metrics"
+            f"</summary>\n\n```\n{verdict}\n```\n</details>\n")
 
 
 def family_markdown(family: pd.DataFrame, alpha: float, n_boot: int | None = None) -> str:
