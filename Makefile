@@ -18,7 +18,7 @@ export CS_LAB_DATA_DIR CS_LAB_CACHE_DIR
 DATASETS ?= online_retail online_retail_ii groceries ta_feng complete_journey
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-spark test test-fast mutation plants experiments data bench notebooks mlflow-ui clean help
+.PHONY: setup setup-spark test test-fast mutation plants experiments data bench notebooks mlflow-ui serve clean help
 
 help:
 	@echo "make experiments  install (first time) and run the default experiment suite"
@@ -28,6 +28,7 @@ help:
 	@echo "make bench        peer benchmarks (benchmarks/README.md)"
 	@echo "make notebooks    results + dataset report notebooks of the latest run of EXPERIMENT, HTML in reports/"
 	@echo "make mlflow-ui    serve the MLflow UI on http://127.0.0.1:5000"
+	@echo "make serve MODEL=runs:/<run id>/model   serve a logged recommender on http://127.0.0.1:5001/invocations"
 
 setup: $(VENV)/.installed
 
@@ -86,6 +87,13 @@ notebooks: setup
 mlflow-ui: setup
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --host 127.0.0.1 --port 5000 \
 		--backend-store-uri sqlite:///mlflow.db
+
+# A logged model (a model run's `model/` artifact) as a REST endpoint; the venv's bin goes first on PATH
+# because mlflow starts `uvicorn` from PATH. POST {"dataframe_split": {"columns": ["cart"], "data": [[["id1", "id2"]]]}}
+serve: setup
+	@test -n "$(MODEL)" || { echo "make serve MODEL=runs:/<run id>/model (see the model run in make mlflow-ui)"; exit 2; }
+	PATH="$(abspath $(BIN)):$$PATH" MLFLOW_TRACKING_URI=sqlite:///$(CURDIR)/mlflow.db \
+		$(BIN)/mlflow models serve -m "$(MODEL)" --env-manager local -h 127.0.0.1 -p 5001
 
 clean:
 	rm -rf .cache .pytest_cache build *.egg-info

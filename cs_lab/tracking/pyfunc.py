@@ -11,6 +11,7 @@ optionally, ``customer_id`` and ``k`` (default 10). Output: a DataFrame with ``i
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -49,8 +50,47 @@ def _load_pyfunc(data_path: str) -> RecommenderPyfunc:
     return RecommenderPyfunc(Recommender.load(Path(data_path)))
 
 
+#: what loading and scoring a saved model imports (pinned to the installed versions)
+RUNTIME_PACKAGES = ("numpy", "scipy", "pandas", "pyarrow", "pydantic", "pyyaml", "numba", "implicit",
+                    "rectools-lightfm", "tqdm")
+
+
+def signature():
+    """Input: ``cart`` (list of item ids), optional ``customer_id`` and ``k``; output: ``item_ids``, ``scores``."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import DataType
+    from mlflow.types.schema import Array, ColSpec, Schema
+
+    inputs = Schema([ColSpec(Array(DataType.string), "cart"),
+                     ColSpec(DataType.string, "customer_id", required=False),
+                     ColSpec(DataType.long, "k", required=False)])
+    outputs = Schema([ColSpec(Array(DataType.string), "item_ids"), ColSpec(Array(DataType.double), "scores")])
+    return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+def input_example(model) -> pd.DataFrame:
+    """A cart of the model's first two items (a real request shape for the UI and for serving)."""
+    ids = [str(x) for x in model.items_.ids[:2]]
+    return pd.DataFrame({"cart": [ids]})
+
+
+def requirements() -> list[str]:
+    """Pinned, installable requirements: cs_lab itself travels with the model as code (``code_paths``),
+    so nothing here needs a cs_lab release on PyPI."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for name in RUNTIME_PACKAGES:
+        try:
+            out.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            continue
+    return out
+
+
 def save_pyfunc(model, path: str | Path) -> Path:
-    """Write ``model`` as an MLflow pyfunc model folder at ``path`` (must not exist)."""
+    """Write ``model`` as an MLflow pyfunc model folder at ``path`` (must not exist): the fitted model
+    (JSON + npz), the cs_lab code it needs, a signature, an input example and pinned requirements."""
     import tempfile
 
     import mlflow.pyfunc
@@ -62,6 +102,9 @@ def save_pyfunc(model, path: str | Path) -> Path:
         model_dir = model.save(Path(d) / "recommender")
         mlflow.pyfunc.save_model(
             str(path), loader_module="cs_lab.tracking.pyfunc", data_path=str(model_dir),
-            pip_requirements=[f"cs_lab=={cs_lab.__version__}"],
+            code_paths=[str(Path(cs_lab.__file__).parent)], pip_requirements=requirements(),
+            signature=signature(), input_example=input_example(model),
         )
+    for cache in path.rglob("__pycache__"):
+        shutil.rmtree(cache, ignore_errors=True)
     return path
