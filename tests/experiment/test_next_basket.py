@@ -3,6 +3,7 @@ raw lines (sort each customer's baskets by time and take the last), and its spec
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import yaml
 
 from cs_lab.data import schema as S
 from cs_lab.data.synthetic import generate
-from cs_lab.errors import ConfigError
+from cs_lab.errors import ConfigError, LeakageError
 from cs_lab.experiment.spec import ExperimentSpec, load_spec
 from cs_lab.experiment.task import prepare_windows
 
@@ -29,7 +30,16 @@ def spec(**kw):
 
 @pytest.fixture(scope="module")
 def ds():
-    return generate(n_customers=90, n_items=50, n_baskets=1100, seed=11).dataset
+    """Generated shop plus customers right at the min_baskets edge (2, 3 and 4 baskets)."""
+    d = generate(n_customers=90, n_items=50, n_baskets=1100, seed=11).dataset
+    lines = d.lines
+    t0 = lines[S.TIMESTAMP].min()
+    proto = lines.iloc[[0]]
+    extra = [proto.assign(**{S.CUSTOMER: f"edge{n}", S.BASKET: f"edge{n}_{j}", S.ITEM: item,
+                             S.TIMESTAMP: t0 + pd.Timedelta(days=10 * j + n)})
+             for n in (2, 3, 4) for j in range(n) for item in (lines[S.ITEM].iloc[j], lines[S.ITEM].iloc[5 + n])]
+    lines = pd.concat([lines, *extra], ignore_index=True).astype({S.CUSTOMER: S.STRING, S.BASKET: S.STRING})
+    return replace(d, lines=lines)
 
 
 def ordered(lines: pd.DataFrame) -> dict[str, list[tuple[str, set]]]:
@@ -63,6 +73,7 @@ def test_test_and_validation_targets_history_and_labels(ds):
         cust = ev.holdout.queries.set_index("query_id")[S.CUSTOMER].astype(str)
         need = MIN + back - 1
         assert set(cust) == {c for c, bs in seq.items() if len(bs) >= need}   # min_baskets respected
+        assert {"edge2", "edge3", "edge4"} & set(cust) == ({"edge3", "edge4"} if back == 1 else {"edge4"})
         assert ev.queries.carts.nnz == 0 and (ev.queries.customers >= 0).all()  # empty carts, known customers
         truth, hist = truth_sets(ev), matrix_sets(ev, ev.history)
         for q, c in cust.items():
@@ -168,3 +179,37 @@ def test_default_is_basket_completion(tmp_path):
     p.write_text(yaml.safe_dump({"name": "t", "dataset": "synthetic",
                                  "models": [{"name": "pop", "config": {"model": "popularity"}}]}))
     assert load_spec(p).task.kind == "basket_completion"
+
+
+def test_the_split_runs_its_leakage_check(monkeypatch):
+    """A wrong basket order (the check's job to catch) raises instead of reaching training."""
+    import cs_lab.data.splits.next_basket as nb
+
+    real = nb.customer_baskets
+
+    def reversed_order(lines):
+        b = real(lines)
+        b["from_end"] = b["order"]          # the FIRST basket taken as the last
+        return b
+
+    lines = generate(n_customers=30, n_items=20, n_baskets=300, seed=2).dataset.lines
+    nb.next_basket_split(lines)
+    monkeypatch.setattr(nb, "customer_baskets", reversed_order)
+    with pytest.raises(LeakageError):
+        nb.next_basket_split(lines)
+
+
+def test_training_sees_each_customers_returns_only_before_their_cut():
+    from cs_lab.data.splits import Split
+    from cs_lab.experiment.task import _before
+
+    t = pd.Timestamp
+    returns = pd.DataFrame({S.CUSTOMER: pd.array(["a", "a", "b", None, "c"], dtype=S.STRING),
+                            S.TIMESTAMP: [t("2024-01-01"), t("2024-01-05"), t("2024-01-09"), t("2024-01-01"),
+                                          t("2024-02-01")]})
+    cut = pd.Series({"a": t("2024-01-05"), "b": t("2024-01-10")})
+    s = Split("next_basket", pd.DataFrame(), pd.DataFrame(), customer_cutoffs=cut)
+    kept = _before(returns, s)
+    # a: only before its cut (the return AT the cut is not); b: before; anonymous: dropped; c: no cut, kept
+    assert list(zip(kept[S.CUSTOMER], kept[S.TIMESTAMP])) == [("a", t("2024-01-01")), ("b", t("2024-01-09")),
+                                                             ("c", t("2024-02-01"))]
