@@ -30,7 +30,8 @@ class _Strict(BaseModel):
 class SplitSpec(_Strict):
     """The test period. ``windows`` > 1 = rolling origin: the last ``test_fraction`` of baskets (by
     time) is cut into that many consecutive test windows, each trained on everything before it and
-    validated on the end of that training period."""
+    validated on the end of that training period. With ``task.kind: next_basket`` only ``windows``
+    applies: window i of W drops each customer's last W-1-i baskets (docs/tasks.md)."""
     kind: Literal["temporal", "random_baskets"] = "temporal"
     test_fraction: float | None = Field(0.2, gt=0, lt=1)
     cutoff: str | None = None
