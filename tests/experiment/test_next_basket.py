@@ -137,15 +137,20 @@ def test_runner_end_to_end(tmp_path, tmp_cache):
     from cs_lab.testing.experiment import tiny_spec
     from cs_lab.tracking import MemoryTracker
 
+    pack = str(Path(__file__).parents[1] / "models" / "business" / "synthetic_pack.yaml")
     models = [{"name": "personal", "config": {"model": "personal_fallback"}},
-              {"name": "rules", "config": {"model": "rules", "min_support": 0.01, "max_len": 2}}]
+              {"name": "rules", "config": {"model": "rules", "min_support": 0.01, "max_len": 2}},
+              {"name": "business_rules", "config": {"model": "business_rules", "pack": pack}},
+              {"name": "guarded", "config": {"model": "guarded", "max_offers": 3, "cart_share": None, "inner": {
+                  "model": "fallback", "models": [{"model": "business_rules", "pack": pack},
+                                                  {"model": "personal_fallback"}]}}}]
     path = tiny_spec(tmp_path, trials=1, extra_models=models, simulation=None,
                      task={"kind": "next_basket", "max_queries": 200, "max_validation_queries": 100})
     s = load_spec(path)
     res = ExperimentRunner(s, MemoryTracker(), RunOptions(run_dir=tmp_path / "runs", progress=False,
                                                           log_models=False)).run()
     board = res.leaderboard.set_index("model")
-    assert set(board.index) == {"popularity", "item_knn", "als", "personal", "rules"}
+    assert set(board.index) == {"popularity", "item_knn", "als", "personal", "rules", "business_rules", "guarded"}
     # an empty cart: item-to-item models fall back to popularity exactly; personal lists mostly repeats
     assert board.loc["item_knn", "ndcg@10"] == board.loc["popularity", "ndcg@10"]
     assert board.loc["personal", "repeat_share@10"] > board.loc["popularity", "repeat_share@10"]
