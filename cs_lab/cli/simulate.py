@@ -38,6 +38,10 @@ def cmd_simulate(args) -> int:
             raise ConfigError(f"--sessions must be positive, got {args.sessions}")
         overrides["task"] = {"max_queries": args.sessions}
     spec = load_spec(args.spec, overrides=overrides)
+    if spec.task.kind == "next_basket":
+        from cs_lab.errors import ConfigError
+        raise ConfigError(f"{args.spec}: task.kind next_basket: the A/B simulation scores carts, and "
+                          "next-basket queries have none; simulate a basket-completion spec")
     if spec.simulation is None:
         spec = spec.model_copy(update={"simulation": {}})
     tracker = make_tracker(spec.name, args.tracking_uri, args.no_track, spec_description(spec))

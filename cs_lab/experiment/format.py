@@ -55,7 +55,9 @@ def format_leaderboard(board: pd.DataFrame, spec, shown: list[str] | None = None
             row += [_fmt(r[c + p]) for p in (".repeat", ".explore") if c + p in board.columns]
         row += [_fmt(r[c]) for c in extra] + [str(int(r["trials"])), str(int(r["seeds"]))]
         rows.append(row)
-    title = (f"Leaderboard: {spec.name} ({spec.dataset}, {'explore' if spec.task.explore else 'standard'} task; "
+    title = (f"Leaderboard: {spec.name} ({spec.dataset}, "
+             f"{'next basket, ' if spec.task.kind == 'next_basket' else ''}"
+             f"{'explore' if spec.task.explore else 'standard'} task; "
              f"ordered by validation {obj}; test = pooled over {spec.split.windows} window(s), ±sd of window means)")
     return "\n".join([title] + ([counts] if counts else []) + _table(cols, rows))
 

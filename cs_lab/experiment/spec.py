@@ -30,7 +30,8 @@ class _Strict(BaseModel):
 class SplitSpec(_Strict):
     """The test period. ``windows`` > 1 = rolling origin: the last ``test_fraction`` of baskets (by
     time) is cut into that many consecutive test windows, each trained on everything before it and
-    validated on the end of that training period."""
+    validated on the end of that training period. With ``task.kind: next_basket`` only ``windows``
+    applies: window i of W drops each customer's last W-1-i baskets (docs/tasks.md)."""
     kind: Literal["temporal", "random_baskets"] = "temporal"
     test_fraction: float | None = Field(0.2, gt=0, lt=1)
     cutoff: str | None = None
@@ -51,7 +52,13 @@ class ValidationSpec(_Strict):
 
 
 class TaskSpec(_Strict):
-    """Basket completion; mode item_to_item gives one-item carts ("frequently bought together")."""
+    """``kind: basket_completion`` (default): test baskets split into a cart and hidden items; mode
+    item_to_item gives one-item carts ("frequently bought together").
+    ``kind: next_basket`` (Li et al. 2023): each customer with >= ``min_baskets`` baskets is a query
+    with an empty cart; the truth is their last basket, the history everything before it; the
+    validation target is the basket before the last. mode / fraction / min_items do not apply."""
+    kind: Literal["basket_completion", "next_basket"] = "basket_completion"
+    min_baskets: int = Field(3, ge=2)       # next_basket: baskets a customer needs (history >= min_baskets - 1)
     mode: Literal["leave_one_out", "fraction", "item_to_item"] = "leave_one_out"
     fraction: float = Field(0.5, gt=0, lt=1)
     min_items: int = Field(2, ge=2)
@@ -133,6 +140,21 @@ class ExperimentSpec(_Strict):
     models: list[ModelSpec] = Field(min_length=1)
     comparison: ComparisonSpec = Field(default_factory=ComparisonSpec)
     simulation: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _next_basket_fits(self):
+        if self.task.kind != "next_basket":
+            return self
+        if self.split.kind != "temporal":
+            raise ValueError("task.kind next_basket orders each customer's baskets by time: split.kind must be "
+                             f"'temporal', not {self.split.kind!r}")
+        if self.split.cutoff is not None:
+            raise ValueError("task.kind next_basket cuts each customer at their own last basket: remove "
+                             "split.cutoff (split.windows > 1 = window i drops each customer's last i baskets)")
+        if self.simulation is not None:
+            raise ValueError("task.kind next_basket: the A/B simulation scores carts, and next-basket queries "
+                             "have none; remove the simulation section (simulation: null)")
+        return self
 
     @field_validator("models")
     @classmethod

@@ -91,14 +91,21 @@ class PreparedTask:
     counts: dict = field(default_factory=dict)
 
     def tags(self) -> dict[str, str]:
-        return {"dataset": self.dataset.name,
+        return {"dataset": self.dataset.name, "task_kind": self.kind,
                 "dataset_sha256": ",".join(f"{k}={v}" for k, v in sorted(self.dataset.source_sha256.items())),
                 "split_fingerprint": self.split.fingerprint,
                 "validation_fingerprint": self.inner.fingerprint,
                 "holdout_fingerprint": self.final.eval.holdout.fingerprint}
 
     @property
+    def kind(self) -> str:
+        return "next_basket" if self.split.kind == "next_basket" else "basket_completion"
+
+    @property
     def label(self) -> str:
+        if self.kind == "next_basket":
+            d = int(self.split.params.get("drop_last", 0))
+            return f"w{self.window} (each customer's last basket{f' minus {d}' if d else ''})"
         s, t = self.split.test, S.TIMESTAMP
         if t in s.columns and s[t].notna().any():
             return f"w{self.window} {s[t].min():%Y-%m-%d}..{s[t].max():%Y-%m-%d}"
@@ -140,6 +147,10 @@ def window_splits(lines: pd.DataFrame, spec: ExperimentSpec) -> list[Split]:
 def prepare_windows(spec: ExperimentSpec, dataset: Dataset | None = None) -> list[PreparedTask]:
     """Every test window of the spec, earliest first."""
     ds = dataset or load_dataset(spec.dataset, progress=False)
+    if spec.task.kind == "next_basket":
+        from cs_lab.experiment.next_basket import prepare_next_basket_windows
+
+        return prepare_next_basket_windows(spec, ds)
     n_baskets = int(ds.lines[S.BASKET].nunique())
     need = spec.split.windows + 2        # a training, a validation and a test basket per window, at the least
     if n_baskets < need:
@@ -185,7 +196,16 @@ def prepare_task(spec: ExperimentSpec, dataset: Dataset | None = None, split: Sp
 
 
 def _before(returns: pd.DataFrame, split: Split) -> pd.DataFrame | None:
-    if returns is None or returns.empty or split.cutoff is None:
+    """The returns training may see: before the split's cut-off, or (per-customer cut-offs, next
+    basket) each identified customer's returns before their own cut; anonymous returns dropped."""
+    if returns is None or returns.empty:
+        return returns
+    if split.customer_cutoffs is not None:
+        r = returns.dropna(subset=[S.CUSTOMER])
+        cut = split.customer_cutoffs.reindex(r[S.CUSTOMER].to_numpy()).to_numpy()
+        keep = pd.isna(cut) | (r[S.TIMESTAMP].to_numpy() < cut)
+        return r[keep].reset_index(drop=True)
+    if split.cutoff is None:
         return returns
     return returns[returns[S.TIMESTAMP] < split.cutoff].reset_index(drop=True)
 
@@ -293,6 +313,11 @@ def _segments(h: BasketCompletion, queries: Queries, train: Interactions) -> pd.
     q = h.queries
     cust = q[S.CUSTOMER]
     status = np.where(cust.isna(), "anonymous", np.where(queries.customers >= 0, "returning", "new"))
+    if "n_history_baskets" in q.columns:       # next basket: empty carts; the history's length matters
+        nb = pd.cut(q["n_history_baskets"].to_numpy(), [0, 2, 5, 10, 20, np.inf],
+                    labels=["1-2", "3-5", "6-10", "11-20", "21+"]).astype(str)
+        return pd.DataFrame({"customer": status, "history_baskets": nb},
+                            index=pd.Index(q["query_id"].to_numpy(), name="query"))
     size = q["cart_size"].to_numpy()
     bucket = pd.cut(size, [0, 1, 3, 7, np.inf], labels=["1", "2-3", "4-7", "8+"]).astype(str)
     first_cat = np.full(len(q), "unknown", dtype=object)

@@ -23,3 +23,11 @@ def test_simulate_bad_sessions(tmp_path, tmp_cache, capsys):
     spec = tiny_spec(tmp_path, trials=1)
     assert main(["simulate", str(spec), "--sessions", "0", "--no-track"]) == 2
     assert "--sessions" in capsys.readouterr().err
+
+
+def test_simulate_refuses_next_basket_before_any_work(tmp_path, tmp_cache, capsys):
+    spec = tiny_spec(tmp_path, trials=1, simulation=None, task={"kind": "next_basket"})
+    assert main(["simulate", str(spec), "--no-track", "--runs-dir", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert "task.kind next_basket" in err and str(spec) in err
+    assert not (tmp_path / "runs").exists()

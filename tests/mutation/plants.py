@@ -51,6 +51,18 @@ PLANTS = (
     Plant("Pareto best trial picks the worst on the first objective", "cs_lab/experiment/study.py",
           "sign = 1 if study.directions[0]", "sign = -1 if study.directions[0]",
           ("tests/experiment/test_best_trial.py",), ("tests/experiment/test_runner.py",)),
+    # next basket (docs/tasks.md): the target, the history and the anonymous lines
+    Plant("next basket: second-to-last basket taken as the target", "cs_lab/data/splits/next_basket.py",
+          'target = kept[(kept["from_end"].to_numpy() == 0)', 'target = kept[(kept["from_end"].to_numpy() == 1)',
+          ("tests/data/splits/test_next_basket.py",)),
+    Plant("next basket: anonymous lines kept in training", "cs_lab/data/splits/next_basket.py",
+          "in_kept = lines[S.BASKET].isin(kept[S.BASKET]).to_numpy() & ~anonymous",
+          "in_kept = lines[S.BASKET].isin(kept[S.BASKET]).to_numpy() | anonymous",
+          ("tests/data/splits/test_next_basket.py",)),
+    Plant("next basket: the test basket leaks into the history", "cs_lab/experiment/next_basket.py",
+          "tr_full = Interactions.from_lines(split.train,",
+          "tr_full = Interactions.from_lines(__import__('pandas').concat([split.train, split.test]),",
+          ("tests/experiment/test_next_basket.py",), select="not runner"),
 )
 
 # bugs the contract suite (cs_lab/testing/contract.py) must catch in any model

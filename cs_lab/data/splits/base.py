@@ -32,6 +32,8 @@ class Split:
     kind        "temporal" | "leave_last_basket" | ...
     params      the parameters that made it (seed included)
     cutoff      the time boundary when there is one (test lines are at or after it)
+    customer_cutoffs  per-customer boundaries (next basket: customer_id -> start of the first basket
+                not in training), or None
     """
 
     kind: str
@@ -40,6 +42,7 @@ class Split:
     params: dict[str, Any] = field(default_factory=dict)
     cutoff: pd.Timestamp | None = None
     dropped: dict[str, int] = field(default_factory=dict)
+    customer_cutoffs: pd.Series | None = None
 
     @property
     def fingerprint(self) -> str:

@@ -40,14 +40,18 @@ def prepare(ctx: RunContext) -> Windows:
     ctx.options.run_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_tmp(ctx.options.cache_dir)              # left by a killed run: models, recommendations
     remove_stale_tmp(cache_dir() / "datasets")           # and prepared data
-    ctx.say(f"[{spec.name}] preparing {spec.dataset}: {spec.split.windows} test window(s), validation "
+    nb = spec.task.kind == "next_basket"
+    what = (f"next basket (customers with >= {spec.task.min_baskets} baskets, empty carts)" if nb
+            else "basket completion")
+    ctx.say(f"[{spec.name}] preparing {spec.dataset}, {what}: {spec.split.windows} test window(s), validation "
             f"splits, holdouts{' (explore task: history excluded)' if spec.task.explore else ''} ...")
     t0 = time.perf_counter()
     windows = Windows(prepare_windows(spec))
     for t in windows:
         c = t.counts
+        unit = "customers" if nb else "carts"
         ctx.say(f"    {t.label}: {t.final.train.n_baskets:,} training baskets; test {c['test_carts']:,} of "
-                f"{c['test_carts_eligible']:,} eligible carts; validation {c['validation_carts']:,} of "
+                f"{c['test_carts_eligible']:,} eligible {unit}; validation {c['validation_carts']:,} of "
                 f"{c['validation_carts_eligible']:,}")
     ctx.say(f"    prepared in {time.perf_counter() - t0:.1f}s")
     lineage = describe()
