@@ -63,6 +63,16 @@ def test_on_policy_interval_is_wilson_and_estimates_sit_in_their_intervals():
         assert e["overlaps_on_policy"] == (e["ci_low"] <= hi and lo <= e["ci_high"])
 
 
+def test_dm_interval_carries_the_click_models_noise():
+    """DM's level is set by a model fitted on the Random log's clicks, so its relative interval
+    cannot be much narrower than that of the Random log's own CTR (the model's noise is in it)."""
+    b, t, _ = logs(5)
+    res = evaluate_policy(b, t, FAST)
+    e = next(e for e in res.estimates if e["estimator"] == "dm")
+    lo, hi = wilson(b.clicks, b.n_rounds)
+    assert (e["ci_high"] - e["ci_low"]) / e["value"] > 0.7 * (hi - lo) / b.ctr
+
+
 def test_wilson_matches_textbook_value():
     # 40 of 10,000 at 95%: Wilson interval by hand (z = 1.959964)
     z = 1.959963984540054
