@@ -178,7 +178,8 @@ def evaluate_policy(behavior: BanditLog, target: BanditLog, cfg: OpeConfig = Ope
     rng = np.random.default_rng(cfg.seed)
     boot = np.empty((cfg.n_boot, len(ESTIMATORS)))
     boot_on = np.empty(cfg.n_boot)
-    for b in tqdm(range(cfg.n_boot), desc="bootstrap", unit="rep", disable=not progress, file=sys.stderr):
+    for b in tqdm(range(cfg.n_boot), desc="bootstrap", unit="rep", disable=not (progress and sys.stderr.isatty()),
+                  file=sys.stderr):
         c = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
         ct = np.bincount(rng.integers(0, m, m), minlength=m).astype(np.float64)
         pi_b = action_distribution(target.action, target.position, A, L, cfg.policy_estimate, target.pscore, ct)

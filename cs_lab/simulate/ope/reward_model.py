@@ -16,6 +16,7 @@ the other K-1, so DM/DR never use a prediction of a round the model saw (Chernoz
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,17 @@ class Design:
     position: np.ndarray
     affinity: np.ndarray
     len_list: int
+
+    @cached_property
+    def groups(self) -> np.ndarray:
+        """Group of each round: rounds with the same user categories and slot share the row term."""
+        key = np.hstack([self.user, self.position[:, None].astype(np.float64)])
+        return np.unique(key, axis=0, return_inverse=True)[1].ravel()
+
+    @cached_property
+    def affinity_rows(self) -> np.ndarray:
+        """Rounds with a non-zero affinity to some item (their logits differ per round)."""
+        return np.any(self.affinity != 0, axis=1)
 
     @property
     def n_params(self) -> int:
@@ -114,12 +126,25 @@ class LogisticClickModel:
         return LogisticClickModel(self.theta + self.cov_chol @ z, self.design)
 
     def predict_logged_slot(self, rows: np.ndarray) -> np.ndarray:
-        """q(x_t, a, k_t) for every item a: (len(rows), A), at each round's logged slot."""
+        """q(x_t, a, k_t) for every item a: (len(rows), A), at each round's logged slot.
+
+        Rounds without any affinity share the row term b + u·w_u + w_pos[k] with every round of
+        the same user categories and slot, so the sigmoid is evaluated once per such group."""
         b, wu, wf, wp, wa = _split(self.theta, self.design)
         d = self.design
-        logit = (b + d.user[rows] @ wu)[:, None] + (d.item @ wf)[None, :] + wp[d.position[rows]][:, None] \
-            + wa * d.affinity[rows]
-        return special.expit(logit)
+        g = d.groups[rows]
+        first = np.full(int(d.groups.max()) + 1, -1)
+        first[g[::-1]] = rows[::-1]
+        present = first >= 0
+        row_g = np.zeros(len(first))
+        row_g[present] = b + d.user[first[present]] @ wu + wp[d.position[first[present]]]
+        col = d.item @ wf
+        q = special.expit(row_g[:, None] + col[None, :])[g]
+        nz = np.flatnonzero(d.affinity_rows[rows])
+        if nz.size:
+            r = rows[nz]
+            q[nz] = special.expit(row_g[g[nz], None] + col[None, :] + wa * d.affinity[r])
+        return q
 
 
 def fit_logistic(d: Design, rows: np.ndarray, action: np.ndarray, reward: np.ndarray,
