@@ -133,9 +133,10 @@ class OpeResult:
                      f"{rm['oof_log_loss']:.5f} vs {rm['constant_log_loss']:.5f} for a constant rate")
         lines.append(f"intervals: {CI_METHOD}, {self.config.n_boot} replicates, seed {self.config.seed}; "
                      f"pi_e = BTS's (item, slot) {self.config.policy_estimate} in its own log")
-        lines.append(f"With {on['clicks']} and {self.behavior['clicks']} clicks the intervals are wide "
-                     f"(on-policy ±{(on['ci_high'] - on['ci_low']) / 2 / on['ctr']:.0%}): this check catches "
-                     f"gross errors only.")
+        half = (on["ci_high"] - on["ci_low"]) / 2 / on["ctr"] if on["ctr"] > 0 else float("inf")
+        lines.append(f"With {on['clicks']} (BTS) and {self.behavior['clicks']} (Random) clicks the on-policy interval "
+                     f"is ±{half:.0%} of its value" + (": the check can catch gross errors only." if half > 0.15
+                                                       else "."))
         return "\n".join(lines)
 
 
