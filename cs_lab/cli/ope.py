@@ -64,7 +64,8 @@ def cmd_open_bandit(args) -> int:
                         reward_model=RewardModelConfig(n_folds=args.folds))
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise ConfigError(f"--{'-'.join(str(x) for x in err['loc']).replace('_', '-')}: {err['msg']}") from None
+        flag = {"n_folds": "folds"}.get(str(err["loc"][-1]), str(err["loc"][-1])).replace("_", "-")
+        raise ConfigError(f"--{flag}: {err['msg']}") from None
     behavior = load_open_bandit("random", args.campaign)
     target = load_open_bandit("bts", args.campaign)
     res = evaluate_policy(behavior, target, cfg, progress=not args.json)
