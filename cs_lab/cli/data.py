@@ -95,7 +95,23 @@ def cmd_list(args) -> int:
                 src = next(s for s in loader.sources if s.key == key)
                 print(f"{'':<18}   missing {key}: put {src.candidates[0].filename!r} in "
                       f"{data_dir() / src.folder}")
+    _list_bandit_logs()
     return 0
+
+
+def _list_bandit_logs() -> None:
+    """Logged bandit feedback (not baskets: read by `cs-lab ope`, never prepared or cached)."""
+    from cs_lab.data.loaders.open_bandit import OpenBandit
+
+    loader = OpenBandit()
+    status = loader.raw_status()
+    raw = "present" if all(v is not None for v in status.values()) else (
+        "partial" if any(v is not None for v in status.values()) else "missing")
+    print(f"{loader.name:<18} {raw:<9} {'-':<7} {loader.description} (bandit log: `cs-lab ope open_bandit`)")
+    for key, path in status.items():
+        if path is None:
+            src = next(s for s in loader.sources if s.key == key)
+            print(f"{'':<18}   missing {key}: put {src.candidates[0].filename!r} in {data_dir() / src.folder}")
 
 
 def cmd_prepare(args) -> int:
