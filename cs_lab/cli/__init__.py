@@ -13,7 +13,7 @@ import sys
 
 from cs_lab.errors import CsLabError
 
-COMMANDS = ("data", "run", "tune", "evaluate", "rules", "simulate", "report")
+COMMANDS = ("data", "run", "tune", "evaluate", "rules", "simulate", "report", "priors")
 
 
 def build_parser() -> argparse.ArgumentParser:
