@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e = s.add_parser("estimate", help="estimate priors from a dataset's real offers and write them as JSON")
     e.add_argument("source", choices=SOURCES)
     e.add_argument("--out", default=None, help="output JSON (default: the file shipped in cs_lab/simulate/priors/data)")
-    e.add_argument("--stores", type=int, default=None, help="busiest stores in the display/mailer panel (default 20)")
+    e.add_argument("--stores", type=int, default=None, help="busiest stores in the display/mailer panel (default 10)")
     e.add_argument("--time-effects", choices=("store_week", "week"), default=None,
                    help="time fixed effects: each store's week (default) or the chain's week")
     e.add_argument("--include-censored", action="store_true",

@@ -7,7 +7,7 @@ Linear probability model on the panel (``panel.py``), weighted by the store-week
 ``a_ps`` product x store fixed effects (each pair against its own unpromoted weeks), ``g_sw`` store x
 week fixed effects (the store's traffic and mix that week; ``time_effects="week"`` uses chain-wide
 week effects instead). The three treatment dummies are exclusive, so each effect is against weeks
-with neither display nor mailer. Standard errors are clustered by product (every store and week of a
+with neither display nor mailer (a treatment with no cell in the panel is left out). Standard errors are clustered by product (every store and week of a
 product is one cluster).
 """
 
@@ -46,6 +46,8 @@ def treatment_columns(panel: Panel) -> np.ndarray:
 def estimate_display_effects(panel: Panel, time_effects: Literal["store_week", "week"] = "store_week",
                              tol: float = 1e-9, max_iter: int = 500, progress: bool = False) -> DisplayEffects:
     x = treatment_columns(panel)
+    present = [j for j in range(x.shape[1]) if x[:, j].any()]   # a treatment never seen has no effect to estimate
+    x, names = x[:, present], tuple(TREATMENTS[j] for j in present)
     y = panel.y
     w = panel.shoppers.astype(np.float64)
     time = panel.store_week if time_effects == "store_week" else panel.week
@@ -60,12 +62,12 @@ def estimate_display_effects(panel: Panel, time_effects: Literal["store_week", "
             bar.set_postfix(change=f"{change:.1e}")
 
     try:
-        fit = fe_ols(y, x, [panel.pair, time], cluster=panel.product, weights=w, names=TREATMENTS,
+        fit = fe_ols(y, x, [panel.pair, time], cluster=panel.product, weights=w, names=names,
                      tol=tol, max_iter=max_iter, on_iteration=tick)
     finally:
         if bar is not None:
             bar.close()
-    lifts = {name: relative_lift(fit, name, x[:, j] > 0, y, panel.product, w) for j, name in enumerate(TREATMENTS)}
+    lifts = {name: relative_lift(fit, name, x[:, j] > 0, y, panel.product, w) for j, name in enumerate(names)}
     return DisplayEffects(fit=fit, lifts=lifts, n_cells=len(panel), n_pairs=int(len(np.unique(panel.pair))),
                           n_products=fit.n_clusters, stores=panel.stores, time_effects=time_effects,
                           weight_total=int(panel.shoppers.sum()), purchases=int(panel.buyers.sum()))

@@ -33,7 +33,7 @@ class CJEstimateConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    n_stores: int = Field(20, ge=1, le=112)
+    n_stores: int = Field(10, ge=1, le=112)
     time_effects: Literal["store_week", "week"] = "store_week"
     tol: float = Field(1e-9, gt=0)
     include_censored: bool = False

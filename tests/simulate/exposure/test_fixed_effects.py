@@ -102,8 +102,9 @@ def test_group_and_cluster_labels_do_not_matter():
     p = make_panel(4, n_products=30)
     a = _fit(p)
     perm = np.random.default_rng(0).permutation(10_000)
-    b = fe_ols(p.y, p.d[:, None], [perm[p.pair] * 3 + 7, -p.store_week], cluster=p.product * 50 + 11,
-               weights=p.w, names=["d"])
-    assert a.n_clusters == b.n_clusters == len(np.unique(p.product))
-    assert b.beta[0] == pytest.approx(a.beta[0], rel=1e-9)
-    assert b.se[0] == pytest.approx(a.se[0], rel=1e-9)
+    for cluster in (p.product * 3 + 1, p.product * 5000 + 11):   # gaps (dense path), far apart (sorted path)
+        b = fe_ols(p.y, p.d[:, None], [perm[p.pair] * 3 + 7, -p.store_week], cluster=cluster,
+                   weights=p.w, names=["d"])
+        assert a.n_clusters == b.n_clusters == len(np.unique(p.product))
+        assert b.beta[0] == pytest.approx(a.beta[0], rel=1e-9)
+        assert b.se[0] == pytest.approx(a.se[0], rel=1e-9)
