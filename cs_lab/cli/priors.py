@@ -19,8 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("source", choices=SOURCES)
     e.add_argument("--out", default=None, help="output JSON (default: the file shipped in cs_lab/simulate/priors/data)")
     e.add_argument("--stores", type=int, default=None, help="busiest stores in the display/mailer panel (default 10)")
-    e.add_argument("--time-effects", choices=("store_week", "week"), default=None,
-                   help="time fixed effects: each store's week (default) or the chain's week")
+    e.add_argument("--time-effects", choices=("store_week", "week", "store_week+product_week"),
+                   default=None, help="time fixed effects: each store's week (default), the chain's week, or "
+                   "each store's week and each product's week")
     e.add_argument("--include-censored", action="store_true",
                    help="pool coupon campaigns that run partly outside the observed dates")
     e.add_argument("--json", action="store_true", help="print the priors as JSON instead of a table")
@@ -34,11 +35,13 @@ def _fmt(v: float) -> str:
 
 
 def print_priors(priors, file=sys.stdout) -> None:
-    print(f"{'name':34s} {'value':>10s} {'se':>10s}  95% interval            dist       n", file=file)
-    for p in priors:
-        n = f"{p.n:,}" if p.n is not None else "-"
-        print(f"{p.name:34s} {_fmt(p.value):>10s} {_fmt(p.se):>10s}  [{_fmt(p.ci_low)}, {_fmt(p.ci_high)}]"
-              f"{'':>4s} {p.distribution:10s} {n}", file=file)
+    rows = [(p.name, _fmt(p.value), _fmt(p.se), f"[{_fmt(p.ci_low)}, {_fmt(p.ci_high)}]", p.distribution,
+             f"{p.n:,}" if p.n is not None else "-") for p in priors]
+    head = ("name", "value", "se", "95% interval", "distribution", "n")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        print("  ".join(c.ljust(w) if i in (0, 3, 4) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))),
+              file=file)
 
 
 def cmd_estimate(args) -> int:

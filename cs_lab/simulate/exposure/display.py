@@ -6,7 +6,8 @@ Linear probability model on the panel (``panel.py``), weighted by the store-week
 
 ``a_ps`` product x store fixed effects (each pair against its own unpromoted weeks), ``g_sw`` store x
 week fixed effects (the store's traffic and mix that week; ``time_effects="week"`` uses chain-wide
-week effects instead). The three treatment dummies are exclusive, so each effect is against weeks
+week effects instead; ``"store_week+product_week"`` adds product x week effects, which absorb each
+product's chain-wide seasonality and leave only the variation between stores in the same week). The three treatment dummies are exclusive, so each effect is against weeks
 with neither display nor mailer (a treatment with no cell in the panel is left out). Standard errors are clustered by product (every store and week of a
 product is one cluster).
 """
@@ -43,14 +44,20 @@ def treatment_columns(panel: Panel) -> np.ndarray:
     return np.column_stack([d & ~m, m & ~d, d & m]).astype(np.float64)
 
 
-def estimate_display_effects(panel: Panel, time_effects: Literal["store_week", "week"] = "store_week",
+TimeEffects = Literal["store_week", "week", "store_week+product_week"]
+
+
+def estimate_display_effects(panel: Panel, time_effects: TimeEffects = "store_week",
                              tol: float = 1e-9, max_iter: int = 500, progress: bool = False) -> DisplayEffects:
     x = treatment_columns(panel)
     present = [j for j in range(x.shape[1]) if x[:, j].any()]   # a treatment never seen has no effect to estimate
     x, names = x[:, present], tuple(TREATMENTS[j] for j in present)
     y = panel.y
     w = panel.shoppers.astype(np.float64)
-    time = panel.store_week if time_effects == "store_week" else panel.week
+    n_weeks = int(panel.week.max())
+    time = {"store_week": [panel.store_week], "week": [panel.week],
+            "store_week+product_week": [panel.store_week,
+                                        panel.product.astype(np.int64) * n_weeks + panel.week - 1]}[time_effects]
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -62,7 +69,7 @@ def estimate_display_effects(panel: Panel, time_effects: Literal["store_week", "
             bar.set_postfix(change=f"{change:.1e}")
 
     try:
-        fit = fe_ols(y, x, [panel.pair, time], cluster=panel.product, weights=w, names=names,
+        fit = fe_ols(y, x, [panel.pair, *time], cluster=panel.product, weights=w, names=names,
                      tol=tol, max_iter=max_iter, on_iteration=tick)
     finally:
         if bar is not None:

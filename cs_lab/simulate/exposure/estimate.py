@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Callable
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 
 from cs_lab.simulate.exposure.coupons import TYPE_A_COUPONS, Uptake, household_campaigns, per_campaign, uptake
-from cs_lab.simulate.exposure.display import DisplayEffects, estimate_display_effects
+from cs_lab.simulate.exposure.display import DisplayEffects, TimeEffects, estimate_display_effects
 from cs_lab.simulate.exposure.lift import Lift
 from cs_lab.simulate.exposure.panel import build_panel, busiest_stores
 from cs_lab.simulate.exposure.tables import read_table
@@ -25,7 +25,8 @@ class CJEstimateConfig(BaseModel):
     """How the Complete Journey priors are estimated.
 
     n_stores         the stores with the most panel household-weeks among the promotions' 112
-    time_effects     ``store_week`` (each store's week) or ``week`` (chain-wide week) fixed effects
+    time_effects     ``store_week`` (each store's week), ``week`` (chain-wide week), or
+                     ``store_week+product_week`` (also each product's chain-wide week) fixed effects
     tol              alternating projections' convergence tolerance (relative)
     include_censored pool campaigns running partly outside the observed redemption dates
     type_a_coupons   coupons each Type A household received (user guide: 16)
@@ -34,7 +35,7 @@ class CJEstimateConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     n_stores: int = Field(10, ge=1, le=112)
-    time_effects: Literal["store_week", "week"] = "store_week"
+    time_effects: TimeEffects = "store_week"
     tol: float = Field(1e-9, gt=0)
     include_censored: bool = False
     type_a_coupons: int = Field(TYPE_A_COUPONS, ge=1)
@@ -117,8 +118,8 @@ def estimate_complete_journey(config: CJEstimateConfig | None = None, progress: 
         del promo
         effects = estimate_display_effects(panel, config.time_effects, tol=config.tol, progress=progress)
         del panel
-        how = (f"linear probability model with product x store and {config.time_effects.replace('_', ' x ')} fixed "
-               f"effects, weighted by panel shoppers, {len(stores)} busiest stores, "
+        how = (f"linear probability model with product x store and {config.time_effects.replace('_', ' x ').replace('+', ' and ')} "
+               f"fixed effects, weighted by panel shoppers, {len(stores)} busiest stores, "
                f"{effects.n_pairs:,} product-store pairs promoted at least once, weeks 1-53")
         for key, what, lift in (("display", "on an in-store display (not in the mailer)", "display_only"),
                                 ("mailer", "in the weekly mailer (not on display)", "mailer_only"),

@@ -19,13 +19,15 @@ class SynthPanel:
 
 
 def make_panel(seed: int, n_products: int = 80, n_stores: int = 4, n_weeks: int = 12, beta: float = 0.05,
-               product_shock_sd: float = 0.05, drop: float = 0.2, weighted: bool = False) -> SynthPanel:
+               product_shock_sd: float = 0.05, drop: float = 0.2, weighted: bool = False,
+               effect_slope: float = 0.0) -> SynthPanel:
     """Outcome = pair level + store-week level + beta * d + product-week shock + noise.
 
     Confounding: pairs with a high level and store-weeks with high traffic are treated more often, so
     a pooled regression of y on d overstates beta. The product-week shock is shared by the product's
     stores, and so are its chain-wide promotion weeks: errors and treatment both correlate within
-    product (clustering matters). ``drop`` removes cells at
+    product (clustering matters). ``effect_slope`` > 0 makes the
+    effect grow with the pair's level (heterogeneous effects). ``drop`` removes cells at
     random (an unbalanced panel, where one demeaning sweep is not enough).
     """
     rng = np.random.default_rng(seed)
@@ -41,7 +43,8 @@ def make_panel(seed: int, n_products: int = 80, n_stores: int = 4, n_weeks: int 
     chain = rng.random(n_products * n_weeks) < 0.2   # chain-wide promotion weeks of a product
     logit = -2.5 + 12.0 * (alpha[pair] - 0.3) + 15.0 * gamma[store_week] + 3.0 * chain[product * n_weeks + week]
     d = (rng.random(len(pair)) < 1 / (1 + np.exp(-logit))).astype(float)
-    y = alpha[pair] + gamma[store_week] + beta * d + shock[product * n_weeks + week] + rng.normal(0, 0.05, len(pair))
+    effect = beta + effect_slope * (alpha[pair] - 0.3)   # heterogeneous: larger for high-level pairs
+    y = alpha[pair] + gamma[store_week] + effect * d + shock[product * n_weeks + week] + rng.normal(0, 0.05, len(pair))
     keep = rng.random(len(pair)) >= drop
     w = rng.integers(1, 6, len(pair)).astype(float) if weighted else np.ones(len(pair))
     return SynthPanel(y=y[keep], d=d[keep], pair=pair[keep], store_week=store_week[keep], product=product[keep],

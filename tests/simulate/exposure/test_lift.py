@@ -40,6 +40,24 @@ def test_delta_method_se_matches_spread_over_seeds():
     assert 0.89 <= cover <= 0.995
 
 
+def test_delta_method_se_matches_cluster_jackknife():
+    """An independent check of the ratio's SE (including the covariance of beta and the treated mean):
+    the delete-one-product jackknife, on a panel whose effect grows with the pair's level."""
+    p = make_panel(3, n_products=60, product_shock_sd=0.08, effect_slope=1.0)
+
+    def lift(mask):
+        fit = fe_ols(p.y[mask], p.d[mask][:, None], [p.pair[mask], p.store_week[mask]], cluster=p.product[mask],
+                     names=["d"])
+        return relative_lift(fit, "d", p.d[mask] > 0, p.y[mask], p.product[mask])
+
+    full = lift(np.ones(len(p.y), bool))
+    products = np.unique(p.product)
+    theta = np.array([lift(p.product != k).ratio for k in products])
+    g = len(products)
+    jackknife = np.sqrt((g - 1) / g * ((theta - theta.mean()) ** 2).sum())
+    assert full.ratio_se == pytest.approx(jackknife, rel=0.1)
+
+
 def test_errors():
     p = make_panel(1)
     fit = fe_ols(p.y, p.d[:, None], [p.pair, p.store_week], cluster=p.product, names=["d"])
