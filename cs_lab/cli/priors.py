@@ -20,8 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--out", default=None, help="output JSON (default: the file shipped in cs_lab/simulate/priors/data)")
     e.add_argument("--stores", type=int, default=None, help="busiest stores in the display/mailer panel (default 10)")
     e.add_argument("--time-effects", choices=("store_week", "week", "store_week+product_week"),
-                   default=None, help="time fixed effects: each store's week (default), the chain's week, or "
-                   "each store's week and each product's week")
+                   default=None, help="time fixed effects: each store's week and each product's week (default), "
+                   "each store's week, or the chain's week")
     e.add_argument("--include-censored", action="store_true",
                    help="pool coupon campaigns that run partly outside the observed dates")
     e.add_argument("--json", action="store_true", help="print the priors as JSON instead of a table")

@@ -25,8 +25,9 @@ class CJEstimateConfig(BaseModel):
     """How the Complete Journey priors are estimated.
 
     n_stores         the stores with the most panel household-weeks among the promotions' 112
-    time_effects     ``store_week`` (each store's week), ``week`` (chain-wide week), or
-                     ``store_week+product_week`` (also each product's chain-wide week) fixed effects
+    time_effects     ``store_week+product_week`` (each store's week and each product's chain-wide week:
+                     the product's seasonality is removed; the default), ``store_week`` or ``week``
+                     fixed effects
     tol              alternating projections' convergence tolerance (relative)
     include_censored pool campaigns running partly outside the observed redemption dates
     type_a_coupons   coupons each Type A household received (user guide: 16)
@@ -35,7 +36,7 @@ class CJEstimateConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     n_stores: int = Field(10, ge=1, le=112)
-    time_effects: TimeEffects = "store_week"
+    time_effects: TimeEffects = "store_week+product_week"
     tol: float = Field(1e-9, gt=0)
     include_censored: bool = False
     type_a_coupons: int = Field(TYPE_A_COUPONS, ge=1)
@@ -51,12 +52,15 @@ class CJEstimates:
     seconds: float
 
 
-EXPOSURE_LIMITS = (
-    "It does not identify: (1) the effect of an on-site recommendation slot; transporting an in-store "
-    "display or a printed mailer to a web/app slot is an assumption; (2) the effect of promoting a product "
-    "chosen at random: retailers choose what and when to promote, and pair fixed effects remove only "
-    "time-invariant selection (not product-specific seasonality); (3) the display or ad alone: "
-    "promotions usually come with a temporary price cut, which is part of the estimate.")
+def exposure_limits(time_effects: str) -> str:
+    selection = ("product x store and product x week fixed effects remove the pair's level and the product's "
+                 "season, not a store's choice of which products to display" if "product_week" in time_effects else
+                 "product x store fixed effects remove only time-invariant selection, not the product's season "
+                 "(retailers promote products in the weeks they sell anyway: this overstates the lift)")
+    return ("It does not identify: (1) the effect of an on-site recommendation slot; transporting an in-store "
+            "display or a printed mailer to a web/app slot is an assumption; (2) the effect of promoting a product "
+            f"chosen at random: the retailer chose what and when to promote; {selection}; (3) the display or ad "
+            "alone: promotions usually come with a temporary price cut, which is part of the estimate.")
 
 
 def _ratio_prior(name: str, lift: Lift, what: str, d: DisplayEffects, how: str) -> Prior:
@@ -66,7 +70,7 @@ def _ratio_prior(name: str, lift: Lift, what: str, d: DisplayEffects, how: str) 
                  identifies=(f"Relative lift of the weekly purchase probability of a product {what}, against the "
                              "same product in the same store in weeks with neither display nor mailer "
                              f"(counterfactual rate {lift.baseline:.2e} per shopping household-week). "
-                             + EXPOSURE_LIMITS),
+                             + exposure_limits(d.time_effects)),
                  note=(f"ratio = treated mean / (treated mean - beta), delta-method SE, 95% interval on the log "
                        f"scale; {lift.n_treated:,} treated cells, {lift.n_clusters:,} product clusters"))
 
@@ -77,7 +81,7 @@ def _abs_prior(name: str, lift: Lift, what: str, d: DisplayEffects, how: str) ->
                  source=f"{SOURCE}: promotions x transactions; {how}", n=d.n_cells,
                  identifies=(f"Absolute change of the probability that a household shopping the store that week buys "
                              f"the product, {what} (baseline {lift.baseline:.2e}). Tied to this panel's per-product "
-                             "purchase rates; use the relative lift to transport. " + EXPOSURE_LIMITS),
+                             "purchase rates; use the relative lift to transport. " + exposure_limits(d.time_effects)),
                  note=f"linear probability model, CR1 SE clustered by product ({lift.n_clusters:,} clusters)")
 
 
