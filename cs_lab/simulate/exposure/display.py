@@ -2,14 +2,15 @@
 
 Linear probability model on the panel (``panel.py``), weighted by the store-week's panel shoppers:
 
-    y_psw = b_D display_only + b_M mailer_only + b_DM both + a_ps + g_sw (or g_w) + e_psw
+    y_psw = b_D display_only + b_M mailer_only + b_DM both + a_ps + g_sw [+ h_pw] + e_psw
 
-``a_ps`` product x store fixed effects (each pair against its own unpromoted weeks), ``g_sw`` store x
+``a_ps`` product x store fixed effects (each pair against its own unpromoted weeks); ``g_sw`` store x
 week fixed effects (the store's traffic and mix that week; ``time_effects="week"`` uses chain-wide
-week effects instead; ``"store_week+product_week"`` adds product x week effects, which absorb each
-product's chain-wide seasonality and leave only the variation between stores in the same week). The three treatment dummies are exclusive, so each effect is against weeks
-with neither display nor mailer (a treatment with no cell in the panel is left out). Standard errors are clustered by product (every store and week of a
-product is one cluster).
+week effects instead); ``h_pw`` product x week fixed effects with ``"store_week+product_week"``: they
+absorb each product's chain-wide seasonality and leave only the variation between stores in the
+same week. The three treatment dummies are exclusive, so each effect is against weeks with neither
+display nor mailer (a treatment with no cell in the panel is left out). Standard errors are
+clustered by product (every store and week of a product is one cluster).
 """
 
 from __future__ import annotations

@@ -122,9 +122,10 @@ def estimate_complete_journey(config: CJEstimateConfig | None = None, progress: 
         del promo
         effects = estimate_display_effects(panel, config.time_effects, tol=config.tol, progress=progress)
         del panel
-        how = (f"linear probability model with product x store and {config.time_effects.replace('_', ' x ').replace('+', ' and ')} "
-               f"fixed effects, weighted by panel shoppers, {len(stores)} busiest stores, "
-               f"{effects.n_pairs:,} product-store pairs promoted at least once, weeks 1-53")
+        time_fe = config.time_effects.replace("_", " x ").replace("+", " and ")
+        how = (f"linear probability model with product x store and {time_fe} fixed effects, weighted by "
+               f"panel shoppers, {len(stores)} busiest stores, {effects.n_pairs:,} product-store pairs "
+               "promoted at least once, weeks 1-53")
         for key, what, lift in (("display", "on an in-store display (not in the mailer)", "display_only"),
                                 ("mailer", "in the weekly mailer (not on display)", "mailer_only"),
                                 ("display_mailer", "both on display and in the mailer", "display_and_mailer")):
