@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "each store's week, or the chain's week")
     e.add_argument("--include-censored", action="store_true",
                    help="pool coupon campaigns that run partly outside the observed dates")
+    e.add_argument("--placebo", action="store_true",
+                   help="also fit next week's promotions (a lead placebo: should be ~0) and print them")
     e.add_argument("--json", action="store_true", help="print the priors as JSON instead of a table")
     e.set_defaults(func=cmd_estimate)
     sh = s.add_parser("show", help="the priors cs_lab loads by default")
@@ -56,7 +58,8 @@ def cmd_estimate(args) -> int:
     except Exception as exc:  # pydantic ValidationError -> a ConfigError naming the option
         from cs_lab.errors import ConfigError
         raise ConfigError(f"priors estimate: {exc}") from None
-    res = estimate_complete_journey(config, progress=True, say=lambda s: print(f"- {s}", file=sys.stderr))
+    res = estimate_complete_journey(config, progress=True, say=lambda s: print(f"- {s}", file=sys.stderr),
+                                    placebo=args.placebo)
     out = Path(args.out) if args.out else DATA_DIR / f"{args.source}.json"
     save_priors(res.priors, out)
     if args.json:
@@ -65,8 +68,23 @@ def cmd_estimate(args) -> int:
         print_priors(res.priors)
         print("\ncoupon campaigns (uptake with household-clustered and Wilson 95% intervals):")
         print(res.campaigns.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if res.placebo is not None:
+        print_placebo(res, file=sys.stderr if args.json else sys.stdout)
     print(f"wrote {len(res.priors)} priors to {out} in {res.seconds:.0f} s", file=sys.stderr)
     return 0
+
+
+def print_placebo(res, file=sys.stdout) -> None:
+    fit = res.placebo.fit
+    print(f"\nlead placebo ({res.placebo.time_effects} time effects): coefficient of next week's promotion "
+          "next to this week's (absolute change of the weekly purchase probability; 95% CI)", file=file)
+    for name in ("display_only", "mailer_only", "display_and_mailer"):
+        if name not in fit.names or f"next_{name}" not in fit.names:
+            continue
+        b, se = fit.coef(name), fit.se[fit.names.index(name)]
+        lb, lse = res.placebo.lead(name)
+        print(f"  {name:20s} this week {b:+.3e} [{b - 1.96 * se:+.3e}, {b + 1.96 * se:+.3e}]   "
+              f"next week {lb:+.3e} [{lb - 1.96 * lse:+.3e}, {lb + 1.96 * lse:+.3e}]", file=file)
 
 
 def cmd_show(args) -> int:

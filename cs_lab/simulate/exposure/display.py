@@ -20,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 
+from cs_lab.errors import ConfigError
 from cs_lab.simulate.exposure.fixed_effects import FEResult, fe_ols
 from cs_lab.simulate.exposure.lift import Lift, relative_lift
 from cs_lab.simulate.exposure.panel import Panel
@@ -40,6 +41,16 @@ class DisplayEffects:
     purchases: int          # sum of buyers over the cells
 
 
+def _time_groupings(panel: Panel, time_effects: str) -> list[np.ndarray]:
+    n_weeks = int(panel.week.max())
+    options = {"store_week": lambda: [panel.store_week], "week": lambda: [panel.week],
+               "store_week+product_week": lambda: [panel.store_week,
+                                                   panel.product.astype(np.int64) * n_weeks + panel.week - 1]}
+    if time_effects not in options:
+        raise ConfigError(f"time_effects {time_effects!r} unknown; expected one of {sorted(options)}")
+    return options[time_effects]()
+
+
 def treatment_columns(panel: Panel) -> np.ndarray:
     d, m = panel.display, panel.mailer
     return np.column_stack([d & ~m, m & ~d, d & m]).astype(np.float64)
@@ -55,10 +66,7 @@ def estimate_display_effects(panel: Panel, time_effects: TimeEffects = "store_we
     x, names = x[:, present], tuple(TREATMENTS[j] for j in present)
     y = panel.y
     w = panel.shoppers.astype(np.float64)
-    n_weeks = int(panel.week.max())
-    time = {"store_week": [panel.store_week], "week": [panel.week],
-            "store_week+product_week": [panel.store_week,
-                                        panel.product.astype(np.int64) * n_weeks + panel.week - 1]}[time_effects]
+    time = _time_groupings(panel, time_effects)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -79,3 +87,35 @@ def estimate_display_effects(panel: Panel, time_effects: TimeEffects = "store_we
     return DisplayEffects(fit=fit, lifts=lifts, n_cells=len(panel), n_pairs=int(len(np.unique(panel.pair))),
                           n_products=fit.n_clusters, stores=panel.stores, time_effects=time_effects,
                           weight_total=int(panel.shoppers.sum()), purchases=int(panel.buyers.sum()))
+
+
+@dataclass(frozen=True)
+class LeadPlacebo:
+    """Next week's treatments added to the model: a promotion cannot cause last week's purchases, so
+    a lead coefficient far from 0 means the promoted weeks differ from the others for another reason
+    (demand that was rising anyway, stock-ups before a known promotion): selection the fixed effects
+    did not remove. ``fit`` holds the current and the lead coefficients (``next_`` prefix)."""
+
+    fit: FEResult
+    time_effects: str
+
+    def lead(self, name: str) -> tuple[float, float]:
+        j = self.fit.names.index(f"next_{name}")
+        return float(self.fit.beta[j]), float(self.fit.se[j])
+
+
+def estimate_lead_placebo(panel: Panel, time_effects: TimeEffects = "store_week", tol: float = 1e-9,
+                          max_iter: int = 500) -> LeadPlacebo:
+    """The model of ``estimate_display_effects`` plus next week's three exclusive treatment dummies."""
+    if panel.display_next is None or panel.mailer_next is None:
+        raise ConfigError("the lead placebo needs next week's flags: build the panel with build_panel")
+    cur = treatment_columns(panel)
+    d, m = panel.display_next, panel.mailer_next
+    lead = np.column_stack([d & ~m, m & ~d, d & m]).astype(np.float64)
+    names = [*TREATMENTS, *(f"next_{t}" for t in TREATMENTS)]
+    x = np.column_stack([cur, lead])
+    present = [j for j in range(x.shape[1]) if x[:, j].any()]
+    fit = fe_ols(panel.y, x[:, present], [panel.pair, *_time_groupings(panel, time_effects)],
+                 cluster=panel.product, weights=panel.shoppers.astype(np.float64),
+                 names=[names[j] for j in present], tol=tol, max_iter=max_iter)
+    return LeadPlacebo(fit=fit, time_effects=time_effects)

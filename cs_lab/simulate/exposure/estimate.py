@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 
 from cs_lab.simulate.exposure.coupons import TYPE_A_COUPONS, Uptake, household_campaigns, per_campaign, uptake
-from cs_lab.simulate.exposure.display import DisplayEffects, TimeEffects, estimate_display_effects
+from cs_lab.simulate.exposure.display import (DisplayEffects, LeadPlacebo, TimeEffects, estimate_display_effects,
+                                              estimate_lead_placebo)
 from cs_lab.simulate.exposure.lift import Lift
 from cs_lab.simulate.exposure.panel import build_panel, busiest_stores
 from cs_lab.simulate.exposure.tables import read_table
@@ -46,6 +47,7 @@ class CJEstimateConfig(BaseModel):
 class CJEstimates:
     config: CJEstimateConfig
     display: DisplayEffects | None
+    placebo: LeadPlacebo | None
     uptake: dict[str, Uptake]
     campaigns: pd.DataFrame
     priors: list[Prior]
@@ -105,12 +107,14 @@ def _uptake_prior(name: str, u: Uptake, which: str, include_censored: bool, type
 
 def estimate_complete_journey(config: CJEstimateConfig | None = None, progress: bool = False,
                               say: Callable[[str], None] = lambda s: None,
-                              exposure: bool = True) -> CJEstimates:
-    """Read the tables, estimate, and return the priors (``exposure=False``: coupons only, seconds)."""
+                              exposure: bool = True, placebo: bool = False) -> CJEstimates:
+    """Read the tables, estimate, and return the priors (``exposure=False``: coupons only, seconds;
+    ``placebo=True``: also the next-week lead check of the display / mailer model, which is reported,
+    not written as a prior)."""
     config = config or CJEstimateConfig()
     t0 = time.monotonic()
     priors: list[Prior] = []
-    effects = None
+    effects = lead = None
     if exposure:
         say("reading promotions and transactions")
         tx = read_table("transactions", columns=["household_id", "store_id", "product_id", "week",
@@ -121,6 +125,9 @@ def estimate_complete_journey(config: CJEstimateConfig | None = None, progress: 
         panel = build_panel(promo, tx, stores)
         del promo
         effects = estimate_display_effects(panel, config.time_effects, tol=config.tol, progress=progress)
+        if placebo:
+            say("lead placebo: next week's promotions added to the model")
+            lead = estimate_lead_placebo(panel, config.time_effects, tol=config.tol)
         del panel
         time_fe = config.time_effects.replace("_", " x ").replace("+", " and ")
         how = (f"linear probability model with product x store and {time_fe} fixed effects, weighted by "
@@ -148,7 +155,7 @@ def estimate_complete_journey(config: CJEstimateConfig | None = None, progress: 
         name = "coupon.uptake" if key == "all" else f"coupon.uptake.{key.lower().replace(' ', '_')}"
         priors.append(_uptake_prior(name, u, "all campaign types" if key == "all" else f"{key} campaigns",
                                     config.include_censored, config.type_a_coupons))
-    return CJEstimates(config=config, display=effects, uptake=ups, campaigns=per_campaign(hc), priors=priors,
+    return CJEstimates(config=config, display=effects, placebo=lead, uptake=ups, campaigns=per_campaign(hc), priors=priors,
                        seconds=time.monotonic() - t0)
 
 

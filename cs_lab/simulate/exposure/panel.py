@@ -40,6 +40,9 @@ class Panel:
     shoppers: np.ndarray   # int32: panel households with a basket in the store that week (the weight)
     stores: tuple[int, ...]
     n_pairs: int
+    # next week's flags for the same pair (False in the last week): the placebo check of ``display.py``
+    display_next: np.ndarray | None = None
+    mailer_next: np.ndarray | None = None
 
     @property
     def y(self) -> np.ndarray:
@@ -115,6 +118,10 @@ def build_panel(promotions: pd.DataFrame, transactions: pd.DataFrame, stores: tu
     if not keep.any():
         raise DataError(f"no panel household shopped stores {stores} in weeks 1..{n_weeks}")
     product = pd.factorize(pairs["product_id"], sort=True)[0].astype(np.int32)
+    last = week0 == n_weeks - 1
+    display_next = np.append(display[1:], False) & ~last
+    mailer_next = np.append(mailer[1:], False) & ~last
     return Panel(pair=pair[keep], product=product[pair[keep]], store_week=store_week[keep],
                  week=(week0[keep] + 1).astype(np.int16), display=display[keep], mailer=mailer[keep],
-                 buyers=buyers[keep], shoppers=shoppers[keep], stores=tuple(sorted(stores)), n_pairs=n_pairs)
+                 buyers=buyers[keep], shoppers=shoppers[keep], stores=tuple(sorted(stores)), n_pairs=n_pairs,
+                 display_next=display_next[keep], mailer_next=mailer_next[keep])

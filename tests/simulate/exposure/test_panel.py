@@ -44,6 +44,12 @@ def test_cells_flags_and_outcome():
     x = treatment_columns(p)
     assert x.sum(axis=1).max() == 1                # exclusive categories
     assert x[(p.pair == 1) & (p.week == 3), 2] == 1   # both -> display_and_mailer
+    nxt = {(r.pair, r.week): (bool(a), bool(b)) for r, a, b in zip(df.itertuples(), p.display_next, p.mailer_next)}
+    assert nxt[(0, 1)] == (False, True)            # week 2 of pair 0 is in the mailer
+    assert nxt[(0, 2)] == (False, False)
+    assert nxt[(0, 3)] == (False, False)           # last week: no next week
+    assert nxt[(1, 2)] == (True, True)
+    assert nxt[(1, 3)] == (False, False)           # the next pair's first week (mailer) is not its next week
 
 
 def test_busiest_stores_counts_household_weeks_in_promotion_stores():
