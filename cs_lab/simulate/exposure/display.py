@@ -51,6 +51,26 @@ def _time_groupings(panel: Panel, time_effects: str) -> list[np.ndarray]:
     return options[time_effects]()
 
 
+def _fit_with_progress(y, x, groupings, cluster, w, names, tol, max_iter, desc: str | None) -> FEResult:
+    """``fe_ols`` with a progress bar over the demeaning sweeps when ``desc`` is given."""
+    bar = None
+    if desc is not None:
+        from tqdm.auto import tqdm
+        bar = tqdm(desc=desc, unit="sweep")
+
+    def tick(i: int, change: float) -> None:
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(change=f"{change:.1e}")
+
+    try:
+        return fe_ols(y, x, groupings, cluster=cluster, weights=w, names=names, tol=tol, max_iter=max_iter,
+                      on_iteration=tick)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def treatment_columns(panel: Panel) -> np.ndarray:
     d, m = panel.display, panel.mailer
     return np.column_stack([d & ~m, m & ~d, d & m]).astype(np.float64)
@@ -67,22 +87,8 @@ def estimate_display_effects(panel: Panel, time_effects: TimeEffects = "store_we
     y = panel.y
     w = panel.shoppers.astype(np.float64)
     time = _time_groupings(panel, time_effects)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(desc=f"fixed effects ({len(panel):,} cells)", unit="sweep")
-
-    def tick(i: int, change: float) -> None:
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(change=f"{change:.1e}")
-
-    try:
-        fit = fe_ols(y, x, [panel.pair, *time], cluster=panel.product, weights=w, names=names,
-                     tol=tol, max_iter=max_iter, on_iteration=tick)
-    finally:
-        if bar is not None:
-            bar.close()
+    fit = _fit_with_progress(y, x, [panel.pair, *time], panel.product, w, names, tol, max_iter,
+                             f"fixed effects ({len(panel):,} cells)" if progress else None)
     lifts = {name: relative_lift(fit, name, x[:, j] > 0, y, panel.product, w) for j, name in enumerate(names)}
     return DisplayEffects(fit=fit, lifts=lifts, n_cells=len(panel), n_pairs=int(len(np.unique(panel.pair))),
                           n_products=fit.n_clusters, stores=panel.stores, time_effects=time_effects,
@@ -105,7 +111,7 @@ class LeadPlacebo:
 
 
 def estimate_lead_placebo(panel: Panel, time_effects: TimeEffects = "store_week", tol: float = 1e-9,
-                          max_iter: int = 500) -> LeadPlacebo:
+                          max_iter: int = 500, progress: bool = False) -> LeadPlacebo:
     """The model of ``estimate_display_effects`` plus next week's three exclusive treatment dummies."""
     if panel.display_next is None or panel.mailer_next is None:
         raise ConfigError("the lead placebo needs next week's flags: build the panel with build_panel")
@@ -115,7 +121,7 @@ def estimate_lead_placebo(panel: Panel, time_effects: TimeEffects = "store_week"
     names = [*TREATMENTS, *(f"next_{t}" for t in TREATMENTS)]
     x = np.column_stack([cur, lead])
     present = [j for j in range(x.shape[1]) if x[:, j].any()]
-    fit = fe_ols(panel.y, x[:, present], [panel.pair, *_time_groupings(panel, time_effects)],
-                 cluster=panel.product, weights=panel.shoppers.astype(np.float64),
-                 names=[names[j] for j in present], tol=tol, max_iter=max_iter)
+    fit = _fit_with_progress(panel.y, x[:, present], [panel.pair, *_time_groupings(panel, time_effects)],
+                             panel.product, panel.shoppers.astype(np.float64), [names[j] for j in present], tol,
+                             max_iter, f"lead placebo ({len(panel):,} cells)" if progress else None)
     return LeadPlacebo(fit=fit, time_effects=time_effects)

@@ -127,7 +127,7 @@ def estimate_complete_journey(config: CJEstimateConfig | None = None, progress: 
         effects = estimate_display_effects(panel, config.time_effects, tol=config.tol, progress=progress)
         if placebo:
             say("lead placebo: next week's promotions added to the model")
-            lead = estimate_lead_placebo(panel, config.time_effects, tol=config.tol)
+            lead = estimate_lead_placebo(panel, config.time_effects, tol=config.tol, progress=progress)
         del panel
         time_fe = config.time_effects.replace("_", " x ").replace("+", " and ")
         how = (f"linear probability model with product x store and {time_fe} fixed effects, weighted by "
