@@ -13,7 +13,7 @@ import sys
 
 from cs_lab.errors import CsLabError
 
-COMMANDS = ("data", "run", "tune", "evaluate", "rules", "simulate", "report", "ope")
+COMMANDS = ("data", "run", "tune", "evaluate", "rules", "simulate", "report", "ope", "priors")
 
 
 def build_parser() -> argparse.ArgumentParser:
