@@ -1,7 +1,11 @@
 """Parquet cache of prepared datasets, keyed by source checksums and cleaning version.
 
 Everything is written to a temporary folder and renamed into place, so a crash
-never leaves a half-written cache entry behind.
+never leaves a half-written cache entry behind. Each entry carries ``checksum.json`` (the sha256
+of its parquet files and meta.json, cs_lab/data/checksums.py), verified on every load: an entry
+that does not match -- altered rows in a still-readable parquet, a damaged file, or an entry
+without the sidecar (made before it existed) -- is removed with a one-line warning and rebuilt,
+never used. Hashing costs little next to reading the parquet (docs/failure_modes.md).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cs_lab.data.checksums import CHECKSUMS, verify, write_checksums
 from cs_lab.data.cleaning import CleaningReport
 from cs_lab.data.dataset import Dataset
 
@@ -104,6 +109,7 @@ def save(ds: Dataset, root: Path | None = None) -> Path:
         meta = {"name": ds.name, "source_sha256": ds.source_sha256,
                 "cleaning_version": ds.cleaning_version, "report": ds.report.to_dict()}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+        write_checksums(tmp)
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
@@ -147,6 +153,12 @@ def load(name: str, key: str, root: Path | None = None) -> Dataset | None:
     a one-line warning, so the caller rebuilds it)."""
     d = entry_dir(name, key, root)
     if not (d / "meta.json").is_file():
+        return None
+    if not verify(d):
+        why = ("its files do not match checksum.json: altered or damaged" if (d / CHECKSUMS).is_file()
+               else "it has no checksum.json (made by an older cs_lab), so it cannot be verified")
+        log.warning("cached dataset %s is not used (%s); rebuilding it", d, why)
+        shutil.rmtree(d, ignore_errors=True)
         return None
     try:
         meta = json.loads((d / "meta.json").read_text())

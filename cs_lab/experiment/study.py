@@ -124,44 +124,15 @@ def journal_storage(path: str | Path, grace_period: float = JOURNAL_LOCK_GRACE_S
     """A JournalStorage on ``path`` (made absolute), with :class:`StaleSafeJournalLock`; a stale
     lock left by a killed process is removed on open."""
     from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
+
+    from cs_lab.experiment.journal import ChecksummedJournalFileBackend, repair
 
     path = Path(path).expanduser().absolute()
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = StaleSafeJournalLock(path, grace_period)
     lock.break_if_stale(dangling=True)
-    _repair_cut_tail(path, lock)
-    return JournalStorage(JournalFileBackend(str(path), lock_obj=lock))
-
-
-def _repair_cut_tail(path: Path, lock: StaleSafeJournalLock) -> None:
-    """A process killed inside an append can leave a last line without its newline; the next
-    append would glue onto it and make the journal unreadable. Drop such a cut line (under the
-    lock, so a live writer is never cut)."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    lock.acquire()
-    try:
-        with open(path, "rb+") as f:
-            size = f.seek(0, os.SEEK_END)
-            f.seek(max(0, size - 1))
-            if f.read(1) == b"\n":
-                return
-            keep = size
-            while keep > 0:  # back to the last newline, a block at a time
-                start = max(0, keep - 65536)
-                f.seek(start)
-                block = f.read(keep - start)
-                i = block.rfind(b"\n")
-                if i >= 0:
-                    keep = start + i + 1
-                    break
-                keep = start
-            f.truncate(keep)
-            log.warning("%s: dropped a cut last line (%d bytes) left by a process killed while "
-                        "writing it", path, size - keep)
-    finally:
-        lock.release()
+    repair(path, lock)   # checked against its <journal>.sum, cut at its last good line (journal.py)
+    return JournalStorage(ChecksummedJournalFileBackend(str(path), lock_obj=lock))
 
 
 def storage_for(run_dir: Path, url: str | None):

@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
+from cs_lab._faults import kill_point
+
 RUNNING, FINISHED, FAILED, KILLED = "RUNNING", "FINISHED", "FAILED", "KILLED"
 MAX_PARAM_LEN = 6000
 
@@ -101,6 +103,7 @@ class MlflowTracker:
 
         ts = int(time.time() * 1000)
         items = [Metric(k, v, ts, step or 0) for k, v in _clean_metrics(metrics).items()]
+        kill_point("mlflow.log_metrics")   # test-only (cs_lab/_faults.py)
         for i in range(0, len(items), 500):
             self.client.log_batch(run_id, metrics=items[i:i + 500])
 
@@ -123,6 +126,7 @@ class MlflowTracker:
         self.client.log_figure(run_id, figure, artifact_file)
 
     def end_run(self, run_id, status=FINISHED):
+        kill_point("mlflow.end_run")       # test-only (cs_lab/_faults.py)
         self.client.set_terminated(run_id, status=status)
 
     def set_description(self, run_id: str, markdown: str) -> None:

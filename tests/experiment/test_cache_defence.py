@@ -167,3 +167,32 @@ def test_model_not_matching_its_checksum_is_refitted(copy, caplog):
     from cs_lab.experiment.stages.fit import verify
 
     assert all(verify(d) for d in dirs)        # the cache is repaired
+
+
+def test_altered_optuna_journal_is_cut_and_the_trials_rerun(copy, caplog):
+    """A trial's objective value changed in runs/<spec>/optuna.journal (valid JSON, same length):
+    only the journal's checksum record can tell; the journal is cut before that line, the trial is
+    re-run, and the results are the clean run's."""
+    import json
+
+    import optuna
+
+    root, spec, metrics = copy
+    journal = next((root / "runs").glob("*/optuna.journal"))
+
+    def values(path):
+        st = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+        return {s.study_name: [t.values for t in optuna.load_study(study_name=s.study_name, storage=st).trials
+                               if t.state.name == "COMPLETE"] for s in optuna.get_all_study_summaries(st)}
+
+    clean = values(journal)
+    lines = journal.read_bytes().splitlines(keepends=True)
+    i = next(k for k, ln in enumerate(lines) if json.loads(ln)["op_code"] == 6 and json.loads(ln).get("values"))
+    k = lines[i].index(b'"values":[') + len(b'"values":[') + 2          # a digit of the value
+    lines[i] = lines[i][:k] + (b"7" if lines[i][k:k + 1] != b"7" else b"3") + lines[i][k + 1:]
+    assert json.loads(lines[i])["values"] != json.loads(journal.read_bytes().splitlines()[i])["values"]
+    journal.write_bytes(b"".join(lines))
+    assert_same(run(spec, root), metrics)
+    msgs = [m for m in warnings_of(caplog) if "does not match its checksum record" in m]
+    assert len(msgs) == 1 and f"line {i + 1} " in msgs[0] and "\n" not in msgs[0]
+    assert values(journal) == clean

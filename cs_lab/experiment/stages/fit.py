@@ -5,7 +5,6 @@ rerun with unchanged code and data reuses the model and a code change never does
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cs_lab.data.interactions import Interactions
-from cs_lab.data.sources import sha256_of
+from cs_lab.data.checksums import verify, write_checksums
 from cs_lab.experiment.stages.context import RunContext, content_key
 from cs_lab.models.base import Recommender
 
@@ -91,25 +90,3 @@ def store(d: Path, model: Recommender) -> None:
         os.rename(tmp, d)
     except OSError:                                   # the other process won: same key, same content
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-CHECKSUMS = "checksum.json"
-
-
-def write_checksums(d: Path) -> None:
-    """``checksum.json`` in model folder ``d``: the sha256 of every file the model was saved as."""
-    sums = {f.name: sha256_of(f) for f in sorted(d.iterdir()) if f.is_file() and f.name != CHECKSUMS}
-    (d / CHECKSUMS).write_text(json.dumps(sums, indent=1, sort_keys=True))
-
-
-def verify(d: Path) -> bool:
-    """Whether every file listed in ``d``'s checksum.json exists with its recorded sha256 (a folder
-    without the sidecar fails: an unverifiable entry is never used). Files added later (the cached
-    recommendations, with their own sidecars) are not listed."""
-    try:
-        sums = json.loads((d / CHECKSUMS).read_text())
-        if not isinstance(sums, dict) or not sums:
-            return False
-        return all((d / name).is_file() and sha256_of(d / name) == digest for name, digest in sums.items())
-    except (OSError, ValueError):
-        return False

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cs_lab._faults import kill_point
 from cs_lab.data.cache import write_atomic_bytes
 from cs_lab.experiment.objective import recommend as recommend_ids
 from cs_lab.experiment.stages.context import content_key
@@ -34,6 +35,7 @@ def recommend(fitted: Fitted, ev: EvalSet, k: int) -> np.ndarray:
     np.save(tmp, ids)
     digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
     write_atomic_bytes(sidecar(path), json.dumps({"sha256": digest}).encode())
+    kill_point("recommend")            # test-only (cs_lab/_faults.py): sidecar written, .npy not yet
     tmp.replace(path)
     return ids
 
