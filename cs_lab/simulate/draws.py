@@ -77,7 +77,7 @@ def run_draws(sessions: SessionSet, codes: list, names: list[str], control: int,
               clusters: np.ndarray, uniforms: tuple[np.ndarray, np.ndarray], accept_draws: np.ndarray,
               organic_draws, metrics: list[str], point: dict[str, np.ndarray], alpha: float, seed: int
               ) -> DrawSummary:
-    """accept_draws (B, K); organic_draws: (m, B) array or a scalar rate; point: metric -> (n_arms,)
+    """accept_draws (B, K); organic_draws: (m, B) draws, (m,) fixed per line, or a scalar rate; point: metric -> (n_arms,)
     counterfactual means at the point rates; assigned: (n,) arm index of the A/B assignment;
     clusters: (n,) cluster (customer) code of each session."""
     n, B, k = len(sessions), accept_draws.shape[0], len(names)
@@ -94,8 +94,9 @@ def run_draws(sessions: SessionSet, codes: list, names: list[str], control: int,
     onehot = sp.csr_matrix((np.ones(n), (assigned, np.arange(n))), shape=(k, n))
     for s in range(0, B, BLOCK):
         e = min(B, s + BLOCK)
-        org = (np.broadcast_to(organic_draws, (len(u_offer), e - s)) if np.ndim(organic_draws) == 0
-               else organic_draws[:, s:e])
+        nd = np.ndim(organic_draws)       # a rate, (m,) fixed per line, or (m, B) drawn per line
+        org = (np.broadcast_to(np.reshape(organic_draws, (-1, 1) if nd == 1 else ()), (len(u_offer), e - s))
+               if nd < 2 else organic_draws[:, s:e])
         w = W[:, s:e]
         tot = w.sum(axis=0)
         tot_arm = onehot @ w

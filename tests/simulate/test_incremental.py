@@ -71,13 +71,18 @@ def test_equal_ndcg_more_repeats_less_incremental_lift(habits):
 
 
 def test_incremental_excludes_organic(habits):
-    cfg = SimulationConfig(take_rate=1.0, examination="uniform", assignment="session", **QUIET)
+    cfg = SimulationConfig(take_rate=1.0, examination="uniform", assignment="session", rate_draws=20, **QUIET)
     arms = {"control": None, "all": _one_slot(habits.repeat)}
-    every = simulate(habits.ss, None, arms, cfg, organic=OrganicLines(np.ones(len(habits.p))))
+    ones = np.ones(len(habits.p))
+    every = simulate(habits.ss, None, arms, cfg, organic=OrganicLines(ones, np.ones((len(ones), 20))))
     per = every.per_session
     shown = per[per["arm"] == "all"]
     assert (shown["n_accepted"] == 1).all() and (shown["n_incremental"] == 0).all()
     assert not shown["incremental_converted"].any()
+    # the parameter-bootstrap draws too: nothing is incremental, every offer is accepted
+    d = every.draws.arms.set_index(["arm", "metric"])
+    assert d.loc[("all", "incremental_conversion"), "ci_high"] == 0
+    assert d.loc[("all", "offer_conversion"), "ci_low"] == 1
     none = simulate(habits.ss, None, arms, cfg, organic=OrganicLines(np.zeros(len(habits.p))))
     shown = none.per_session[none.per_session["arm"] == "all"]
     assert (shown["n_incremental"] == 1).all() and shown["incremental_converted"].all()
@@ -193,3 +198,19 @@ def test_organic_model_never_sees_test_truth(habits):
     assert a[1]["organic"]["coefficients"] == b[1]["organic"]["coefficients"]
     assert a[1]["organic"]["fit"] == b[1]["organic"]["fit"]
     assert not np.array_equal(a[0].p[:50], b[0].p[:50])   # the predictions did use the (new) test lines
+
+
+def test_config_rejects_fixed_rates_with_priors():
+    from cs_lab.errors import ConfigError
+    from cs_lab.experiment.simulation import SimulationSpec
+
+    with pytest.raises(ConfigError, match=r"take_rate.*rates='priors'"):
+        SimulationConfig.from_dict({"rates": "priors", "take_rate": 0.3})
+    with pytest.raises(ConfigError, match="simulation.assignment"):
+        SimulationConfig.from_dict({"assignment": "basket"})
+    with pytest.raises(ConfigError, match="simulation.organic.max_visit"):
+        SimulationSpec.parse({"organic": {"max_visit": 10}})
+    with pytest.raises(ConfigError, match="exclude each other"):
+        SimulationSpec.parse({"calibrate": "history", "target_control_conversion": 0.1})
+    spec = SimulationSpec.parse({"rates": "priors", "rate_draws": 50, "organic": {"max_visits": 200}})
+    assert spec.config().rate_draws == 50 and spec.organic.max_visits == 200
