@@ -88,16 +88,17 @@ def test_incremental_excludes_organic(habits):
     assert (shown["n_incremental"] == 1).all() and shown["incremental_converted"].all()
 
 
-def _priors(se_scale: float) -> PriorSet:
+def _priors(se_scale: float, take_scale: float | None = None) -> PriorSet:
+    take_scale = se_scale if take_scale is None else take_scale
     return PriorSet([
         Prior(name="slot_examination.1", value=1.0, ci_low=1.0, ci_high=1.0, distribution="fixed", source="t"),
         Prior(name="slot_examination.2", value=0.6, se=0.1 * se_scale, ci_low=0.4, ci_high=0.8,
               distribution="lognormal", source="t"),
         Prior(name="slot_examination.3", value=0.45, se=0.1 * se_scale, ci_low=0.3, ci_high=0.6,
               distribution="lognormal", source="t"),
-        Prior(name="coupon.uptake", value=0.3, se=0.08 * se_scale, ci_low=0.15, ci_high=0.45, distribution="beta",
+        Prior(name="coupon.uptake", value=0.3, se=0.08 * take_scale, ci_low=0.15, ci_high=0.45, distribution="beta",
               source="t"),
-        Prior(name="assumption.take_transport", value=1.0, se=0.3 * se_scale, ci_low=0.5, ci_high=2.0,
+        Prior(name="assumption.take_transport", value=1.0, se=0.3 * take_scale, ci_low=0.5, ci_high=2.0,
               distribution="lognormal", source="t", assumption=True)])
 
 
@@ -115,6 +116,12 @@ def test_rate_draws_widen_intervals(syn):
         return r["ci_high"] - r["ci_low"]
 
     assert width(wide) > 1.5 * width(fixed)
+    # each source on its own widens them too: the take rate (coupon uptake x transport) ...
+    take_only = simulate(syn.sessions, syn.truth, arms, cfg, rates=acceptance_rates(5, 300, 0, _priors(0.0, 1.0)))
+    assert width(take_only) > 1.5 * width(fixed)
+    # ... and the examination curve
+    exam_only = simulate(syn.sessions, syn.truth, arms, cfg, rates=acceptance_rates(5, 300, 0, _priors(1.0, 0.0)))
+    assert width(exam_only) > 1.1 * width(fixed)
     # the A/B headline rows carry the draws' intervals and no p-value
     head = wide.headline()
     assert set(head["method"]) == {"bootstrap+rates"} and head["p_value"].isna().all()
