@@ -52,7 +52,10 @@ def simulate(ctx: RunContext, windows: Windows, scores: dict[str, ModelScores], 
         per = res.per_session
         ctrl = per[per["arm"] == "control"]
         if len(ctrl) > 2:
-            deff = design_effect(ctrl["converted"].to_numpy(dtype=float), ctrl["customer_id"].astype(str).to_numpy())
+            cust = ctrl["customer_id"]
+            unit = ("c:" + cust.astype("string")).fillna("q:" + ctrl["query_id"].astype("string"))
+            unit = unit.to_numpy(dtype=object)
+            deff = design_effect(ctrl["converted"].to_numpy(dtype=float), unit)
     tracker.log_metrics(run, {"power.design_effect": deff[0], "power.mean_sessions_per_customer": deff[1],
                               "power.icc_conversion": deff[2]})
     if 0 < control["conversion"] < 1:

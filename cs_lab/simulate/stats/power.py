@@ -23,6 +23,7 @@ import math
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, stats
 
 from cs_lab.errors import ConfigError
@@ -199,7 +200,7 @@ def icc_anova(y: np.ndarray, clusters: np.ndarray) -> float:
     """Intraclass correlation of ``y`` within ``clusters`` (one-way ANOVA estimator, unbalanced sizes):
     rho = (MSB - MSW) / (MSB + (m0 - 1) MSW), m0 = (N - sum n_g^2 / N) / (G - 1); clipped to [0, 1]."""
     y = np.asarray(y, dtype=np.float64)
-    inv = np.unique(np.asarray(clusters), return_inverse=True)[1]
+    inv = pd.factorize(np.asarray(clusters, dtype=object))[0]
     ng = np.bincount(inv).astype(np.float64)
     g, n = len(ng), float(len(y))
     if g < 2 or n <= g:
@@ -215,7 +216,7 @@ def icc_anova(y: np.ndarray, clusters: np.ndarray) -> float:
 def design_effect(y: np.ndarray, clusters: np.ndarray) -> tuple[float, float, float]:
     """(deff, mean cluster size m_bar, ICC rho) with deff = 1 + (m_bar - 1) rho: how many times more
     sessions a customer-randomised test needs than a session-randomised one (Kish)."""
-    sizes = np.unique(np.asarray(clusters), return_counts=True)[1]
+    sizes = np.bincount(pd.factorize(np.asarray(clusters, dtype=object))[0])
     m_bar = float(sizes.mean()) if len(sizes) else 1.0
     rho = icc_anova(y, clusters)
     return 1.0 + (m_bar - 1.0) * rho, m_bar, rho
