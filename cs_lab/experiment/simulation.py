@@ -144,7 +144,7 @@ def organic_lines(ocfg: OrganicConfig, task, sessions: pd.DataFrame, truth: pd.D
     if cfg.rate_draws > 0:
         beta = model.draw_coefficients(np.random.default_rng(np.random.SeedSequence([cfg.seed, 0x0A61C])),
                                        cfg.rate_draws)
-        draws = model._p(X, beta)
+        draws = model.predict(X, beta)
     check = calibration_report(model)
     report = {"organic": {"method": "organic model (logistic, per customer-item)", "fit": model.n_fit_,
                           "coefficients": model.coefficients(), "mean_p_test_lines": float(p.mean()),

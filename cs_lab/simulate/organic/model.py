@@ -127,10 +127,11 @@ class OrganicModel:
         self._check()
         return features(HistoryStats(history), customers, items, times)
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """P(bought without an offer) for design rows X."""
+    def predict(self, X: np.ndarray, coefficients: np.ndarray | None = None) -> np.ndarray:
+        """P(bought without an offer) for design rows X: (n,) at the fitted coefficients, or (n, B)
+        under coefficient draws (p + 1, B) from ``draw_coefficients``."""
         self._check()
-        return self._p(X)
+        return self._p(X, coefficients)
 
     def draw_coefficients(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """(p + 1, size) coefficient draws from their asymptotic normal (the parameter bootstrap)."""
