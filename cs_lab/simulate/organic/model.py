@@ -66,7 +66,7 @@ def training_rows(stats: HistoryStats, lines: pd.DataFrame, cfg: OrganicConfig) 
     in_hist = pd.MultiIndex.from_frame(hist).get_indexer(pd.MultiIndex.from_frame(pos[["c", "item"]])) >= 0
     new_pos = pos[~in_hist].assign(label=True)
     # new-item negatives: sampled from the history catalogue, weighted to stand for all new items
-    catalogue = stats.item_baskets.index.to_numpy(dtype=object)
+    catalogue = stats.items.to_numpy(dtype=object)
     rng = np.random.default_rng([cfg.seed, 0x0A6])
     k = cfg.negatives
     samp = catalogue[rng.integers(0, len(catalogue), (len(vc), k))]
@@ -76,7 +76,7 @@ def training_rows(stats: HistoryStats, lines: pd.DataFrame, cfg: OrganicConfig) 
                        pos[["basket", "item"]]]).drop_duplicates()
     clash = pd.MultiIndex.from_frame(taken).get_indexer(pd.MultiIndex.from_frame(neg[["basket", "item"]])) >= 0
     neg = neg[~clash].drop_duplicates(["basket", "item"])
-    n_hist = vc["c"].map(stats.customer_items().groupby("c").size()).fillna(0).to_numpy()
+    n_hist = vc["c"].map(hist.groupby("c").size()).fillna(0).to_numpy()
     n_new_pos = vc["basket"].map(new_pos.groupby("basket").size()).fillna(0).to_numpy()
     pool = pd.Series(np.maximum(len(catalogue) - n_hist - n_new_pos, 0), index=vc["basket"])
     kept = neg.groupby("basket").size()
