@@ -50,7 +50,7 @@ class HistoryStats:
         np.minimum.at(b_time, bcode, t)
         b_cust = np.full(n_b, -1, np.int64)
         b_cust[bcode] = ccode
-        bi = np.unique(bcode.astype(np.int64) * n_i + icode)
+        bi = np.sort(pd.unique(bcode.astype(np.int64) * n_i + icode))   # pandas' hash: much faster here
         b, i = bi // n_i, bi % n_i
         self.item_baskets = np.bincount(i, minlength=n_i).astype(np.float64)
         known = b_cust[b] >= 0
@@ -59,7 +59,7 @@ class HistoryStats:
         n_c = len(cuniq)
         self.cust_baskets = np.bincount(b_cust[b_cust >= 0], minlength=n_c).astype(np.float64)
         key = c * n_i + i
-        self.pair_keys, inv = np.unique(key, return_inverse=True)
+        inv, self.pair_keys = pd.factorize(key, sort=True)
         self.pair_count = np.bincount(inv).astype(np.float64)
         self.pair_first = np.full(len(self.pair_keys), np.iinfo(np.int64).max)
         self.pair_last = np.full(len(self.pair_keys), np.iinfo(np.int64).min)
