@@ -123,7 +123,8 @@ else:
 # %% [markdown]
 # ## Simulated A/B test
 # Lift of each treatment arm over the control arm, with the test configured in the spec
-# (relative lift in %, or the absolute difference where the control's mean is 0).
+# (relative lift in %, or the absolute difference where the control's mean is 0), then the rates that
+# drive it (value, interval, source) and its assumptions in one paragraph.
 
 # %%
 if runs.simulation is not None:
@@ -131,6 +132,8 @@ if runs.simulation is not None:
     lift = tables.lift_table(simulation)
     display(read_artifact(client, runs.simulation.info.run_id, "arms.csv"))
     display(lift)
+    display(tables.rates_table(simulation))
+    display(Markdown(tables.assumptions_paragraph(simulation)))
     sim_alpha = float(simulation.get("config", {}).get("alpha", ALPHA))
 else:
     display(Markdown("_This experiment has no simulation run._"))
