@@ -64,8 +64,9 @@ def simulate(ctx: RunContext, windows: Windows, scores: dict[str, ModelScores], 
         tracker.log_figure(run, fig, "plots/power_curve.png")
         plots.close(fig)
     ctx.end(run)
-    ctx.say(f"    {len(res.per_session):,} sessions simulated in {time.perf_counter() - t0:.1f}s; customer-level "
-            f"randomisation: design effect {deff[0]:.2f} (m̄ {deff[1]:.2f} sessions per customer, ICC {deff[2]:.3f})")
+    unit = (f"customer-level randomisation: design effect {deff[0]:.2f} (m̄ {deff[1]:.2f} sessions per customer, "
+            f"ICC of conversion {deff[2]:.3f})" if res.config.assignment == "customer" else "session-level randomisation")
+    ctx.say(f"    {len(res.per_session):,} sessions simulated in {time.perf_counter() - t0:.1f}s; {unit}")
     ctx.say(format_simulation(res))
     return out
 
