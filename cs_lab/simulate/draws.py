@@ -139,7 +139,10 @@ def summarise(cf: dict, ab: dict, names: list[str], control: int, point: dict, a
         ranks = np.argsort(-draws, axis=0, kind="stable")               # (k, B)
         same = float(np.mean((ranks == order[:, None]).all(axis=0)))
         best = np.bincount(ranks[0], minlength=k) / B
-        rank_rows.append({"metric": m, "ranking": " > ".join(names[i] for i in order), "same_ranking": same,
+        text = names[order[0]]
+        for prev, cur in zip(order[:-1], order[1:]):
+            text += (" = " if point[m][cur] == point[m][prev] else " > ") + names[cur]
+        rank_rows.append({"metric": m, "ranking": text, "same_ranking": same,
                           "ranking_changes": 1 - same,
                           "p_best": {names[i]: float(best[i]) for i in range(k)}})
         for a in range(k):

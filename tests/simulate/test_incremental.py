@@ -125,6 +125,9 @@ def test_rate_draws_widen_intervals(syn):
     # the A/B headline rows carry the draws' intervals and no p-value
     head = wide.headline()
     assert set(head["method"]) == {"bootstrap+rates"} and head["p_value"].isna().all()
+    rank = wide.draws.ranking.set_index("metric")
+    assert rank.loc["incremental_conversion", "ranking"] == "A > control"
+    assert rank.loc["incremental_conversion", "p_best"]["A"] > 0.99
     pairs = wide.draws.pairs.set_index(["metric", "arm_a", "arm_b"])
     assert pairs.loc[("incremental_conversion", "control", "A"), "p_b_beats_a"] > 0.99
 
