@@ -224,3 +224,23 @@ def test_config_rejects_fixed_rates_with_priors():
         SimulationSpec.parse({"calibrate": "history", "target_control_conversion": 0.1})
     spec = SimulationSpec.parse({"rates": "priors", "rate_draws": 50, "organic": {"max_visits": 200}})
     assert spec.config().rate_draws == 50 and spec.organic.max_visits == 200
+
+
+def test_prior_files_by_name_merge_with_the_shipped_assumptions(tmp_path):
+    """The OBD and Complete Journey prior files (written by other tools) merge with assumptions.json:
+    no name clashes, no fallback, and their values drive the rates."""
+    from cs_lab.simulate.priors import load_priors, save_priors
+    from cs_lab.simulate.priors.schema import DATA_DIR
+
+    pri = {p.name: p for p in _priors(1.0)}
+    obd = save_priors([pri[f"slot_examination.{k}"] for k in (1, 2, 3)], tmp_path / "open_bandit.json")
+    cj = save_priors([pri["coupon.uptake"],
+                      Prior(name="exposure.display_lift", value=1.3, se=0.05, ci_low=1.2, ci_high=1.4,
+                            distribution="lognormal", source="t")], tmp_path / "complete_journey.json")
+    ps = load_priors(obd, cj, DATA_DIR / "assumptions.json")
+    said = []
+    r = acceptance_rates(5, 50, 0, ps, say=said.append)
+    assert said == []
+    assert r.take == pytest.approx(0.3) and r.exam[1] == pytest.approx(0.6)
+    assert not r.sources.set_index("name").loc["coupon.uptake", "assumption"]
+    assert r.sources.set_index("name").loc["assumption.take_transport", "assumption"]
