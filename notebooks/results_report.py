@@ -124,7 +124,8 @@ else:
 # %% [markdown]
 # ## Simulated A/B test
 # Lift of each treatment arm over the control arm, with the test configured in the spec
-# (relative lift in %, or the absolute difference where the control's mean is 0).
+# (relative lift in %, or the absolute difference where the control's mean is 0), then the rates that
+# drive it (value, interval, source) and its assumptions in one paragraph.
 
 # %%
 if runs.simulation is not None:
@@ -136,6 +137,8 @@ if runs.simulation is not None:
         display(Markdown(f"_Not shown: {', '.join(dropped)} (no value for any arm: the dataset has no unit "
                          "cost, so margins cannot be computed)._"))
     display(tables.tidy(lift)[0])
+    display(tables.rates_table(simulation))
+    display(Markdown(tables.assumptions_paragraph(simulation)))
     sim_alpha = float(simulation.get("config", {}).get("alpha", ALPHA))
 else:
     display(Markdown("_This experiment has no simulation run._"))

@@ -15,7 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("spec", help="experiment YAML; its 'simulation:' section (defaults if absent)")
     p.add_argument("--sessions", type=int, default=None, help="number of test carts (sessions) to simulate")
     p.add_argument("--json", action="store_true",
-                   help="print one JSON object: per-arm outcomes and lift vs control with CI and p-value")
+                   help="print one JSON object: per-arm outcomes, lift vs control with CI (and p-value where "
+                        "one makes sense), the rates with their sources, and the parameter-bootstrap draws "
+                        "(P(B beats A), ranking)")
     p.add_argument("--trials", type=int, default=None, help="Optuna trials per tunable model (overrides the spec)")
     p.add_argument("--tracking-uri", default=None,
                    help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
@@ -71,6 +73,11 @@ def simulation_json(res, outcome) -> dict:
              for k in ("arm", "metric", "method", "abs_lift", "abs_ci_low", "abs_ci_high", "rel_lift",
                        "rel_ci_low", "rel_ci_high", "p_value")}
             for r in res.headline().to_dict(orient="records")]
-    return {"sessions": int(len(res.per_session)), "control": "control", "arms": arms, "lift": lift,
-            "calibration": outcome.calibration,
-            "rates": {"organic_rate": res.config.organic_rate, "take_rate": res.config.take_rate}}
+    full = res.to_dict()
+    out = {"sessions": int(len(res.per_session)), "control": "control", "arms": arms, "lift": lift,
+           "calibration": outcome.calibration, "organic": res.organic_source,
+           "rates": full.get("rates", [{"name": "take_rate", "value": res.config.take_rate},
+                                       {"name": "organic_rate", "value": res.config.organic_rate}])}
+    if "draws" in full:
+        out["draws"] = full["draws"]
+    return out

@@ -81,21 +81,85 @@ def format_secondary(sec: pd.DataFrame, duplicates: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+METRIC_WORDS = {"incremental_conversion": "incremental conversion", "conversion": "conversion",
+                "offer_conversion": "offer conversion", "incremental_revenue": "incremental revenue per session",
+                "addon_revenue": "add-on revenue per session", "order_value": "order value", "margin": "margin"}
+
+
+def certainty_words(p: float) -> str:
+    """How sure, in words, from P(B beats A) across the draws."""
+    q = max(p, 1 - p)
+    return ("almost surely" if q >= 0.99 else "very likely" if q >= 0.95 else "probably" if q >= 0.8
+            else "cannot tell")
+
+
+def format_rates(res) -> list[str]:
+    """The rates the simulation used, with their intervals and sources (assumptions marked)."""
+    lines = []
+    if res.rates is not None and len(res.rates.sources):
+        lines.append("Rates (value, 95% interval, source; * = assumption no data informs):")
+        for r in res.rates.sources.itertuples(index=False):
+            iv = "" if not np.isfinite(r.ci_low) else f" [{r.ci_low:.3g}, {r.ci_high:.3g}]"
+            lines.append(f"  {'*' if r.assumption else ' '} {r.name:<28} {r.value:.3g}{iv}  {r.role}; {r.source}")
+    lines.append(f"  organic: {res.organic_source}" if res.organic_source != "constant organic_rate"
+                 else f"  * organic_rate {res.config.organic_rate:.3g} (constant, configured)")
+    return lines
+
+
+def format_verdict(res, primary: str = "incremental_conversion") -> list[str]:
+    """Which arm wins and how sure we are, in words (from the parameter-bootstrap draws)."""
+    d = res.draws
+    if d is None:
+        return [f"(no rate draws: simulation.rate_draws is 0, so the intervals hold sampling uncertainty only)"]
+    out = [f"Verdict ({d.n_draws} draws: rates from their priors + customers resampled; {d.level:.0%} intervals "
+           "include sampling AND rate uncertainty):"]
+    metric = primary if (d.pairs["metric"] == primary).any() else d.pairs["metric"].iloc[0]
+    words = METRIC_WORDS.get(metric, metric)
+    for r in d.pairs[d.pairs["metric"] == metric].itertuples(index=False):
+        win, lose, p = (r.arm_b, r.arm_a, r.p_b_beats_a) if r.diff >= 0 else (r.arm_a, r.arm_b, 1 - r.p_b_beats_a)
+        sign = 1 if r.diff >= 0 else -1
+        lo, hi = sorted((sign * r.ci_low, sign * r.ci_high))
+        sure = certainty_words(p)
+        head = (f"{win} beats {lose} on {words} in {p:.0%} of draws ({sure})" if sure != "cannot tell" else
+                f"{win} vs {lose} on {words}: cannot tell ({win} ahead in {p:.0%} of draws)")
+        out.append(f"  {head}; {sign * r.diff:+.4f} [{lo:+.4f}, {hi:+.4f}]")
+    rk = d.ranking.set_index("metric")
+    if metric in rk.index:
+        r = rk.loc[metric]
+        best = max(r["p_best"], key=r["p_best"].get)
+        out.append(f"  ranking on {words}: {r['ranking']}; the same ranking in {r['same_ranking']:.0%} of draws "
+                   f"(changes in {r['ranking_changes']:.0%}); {best} is best in {r['p_best'][best]:.0%}")
+    return out
+
+
 def format_simulation(res) -> str:
     arms = res.arms
     cols = [c for c in ("arm", "n", "conversion", "offer_conversion", "revenue_per_session", "order_value")
             if c in arms.columns]
-    lines = ["Simulated A/B test (per arm):", "  ".join(f"{c:>20}" for c in cols)]
+    lines = ["Simulated A/B test (per arm, at the point rates):", "  ".join(f"{c:>20}" for c in cols)]
     for rec in arms[cols].itertuples(index=False):
         lines.append("  ".join(f"{_fmt(v):>20}" for v in rec))
+    if res.draws is not None:
+        inc = res.draws.arms[res.draws.arms["metric"] == "incremental_conversion"]
+        if len(inc):
+            lines.append("Incremental conversion (every session under each arm; interval: sampling + rates):")
+            lines += [f"  {r.arm:<16} {r.value:.4f} [{r.ci_low:.4f}, {r.ci_high:.4f}]" for r in inc.itertuples()]
+    lines += format_rates(res)
+    lines += format_verdict(res)
     head = res.headline()
     if len(head):
-        lines.append("A/B lift vs control (" + str(head["method"].iloc[0]) + f", {1 - res.config.alpha:.0%} CI):")
+        meth = str(head["method"].iloc[0])
+        lines.append(f"A/B lift vs control ({meth}, {1 - res.config.alpha:.0%} CI"
+                     + ("; sampling + rate uncertainty, intervals only" if meth == "bootstrap+rates" else "") + "):")
         lines += [_lift_line(r) for r in head.itertuples(index=False)]
     cf = getattr(res, "counterfactual", None)
     if cf is not None and len(cf):
-        lines.append("Paired counterfactual (every session under every arm; no assignment noise):")
-        lines += [_lift_line(r) for r in cf.itertuples(index=False) if r.arm != r.control]
+        notes = set(cf["p_note"]) if "p_note" in cf.columns else set()
+        shared = next(iter(notes)) if len(notes) == 1 and next(iter(notes)) else ""
+        lines.append("Paired counterfactual (every session under every arm; no assignment noise; sampling only"
+                     + (f"; {shared}" if shared else "") + "):")
+        lines += [_lift_line(r._replace(p_note="interval only") if shared else r)
+                  for r in cf.itertuples(index=False) if r.arm != r.control]
     return "\n".join(lines)
 
 
@@ -104,4 +168,7 @@ def _lift_line(r) -> str:
         est = f"{r.rel_lift:+.2%}  [{r.rel_ci_low:+.2%}, {r.rel_ci_high:+.2%}]"
     else:  # the control's mean is 0 (e.g. offer conversion): absolute lift
         est = f"{r.abs_lift:+.4f} abs [{r.abs_ci_low:+.4f}, {r.abs_ci_high:+.4f}]"
-    return f"  {r.arm:<16} {r.metric:<20} {est}  p={r.p_value:.4g}"
+    note = getattr(r, "p_note", "") or ""
+    p = (f"p={r.p_value:.4g}" if np.isfinite(r.p_value) else "" if note.startswith("interval only")
+         else f"({note})" if note else "")
+    return f"  {r.arm:<16} {r.metric:<22} {est}  {p}"

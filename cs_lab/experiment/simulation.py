@@ -3,10 +3,13 @@
     simulation:
       arms: [control, popularity, best]     # model names; "best" = best model by the objective,
                                             # "control" = no offer
-      calibrate: history                    # organic rate from the training history | none
-      target_control_conversion: null       # or calibrate the organic rate to this conversion
-      slots: 5                              # ... any cs_lab.simulate.SimulationConfig field
-      take_rate: 0.3
+      calibrate: history                    # history: the organic model, fitted on the validation
+                                            # split (training lines -> validation visits; never the
+                                            # test window) | none: the constant organic_rate
+      organic: {max_visits: 1500}           # cs_lab.simulate.organic.OrganicConfig fields (optional)
+      target_control_conversion: null       # or calibrate a constant organic rate to this conversion
+      rates: priors                         # ... any cs_lab.simulate.SimulationConfig field
+      rate_draws: 200
       cuped: true
 
 Sessions are the test carts of the basket-completion holdout (same queries the metrics use),
@@ -23,7 +26,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cs_lab.errors import ConfigError
-from cs_lab.simulate import Arm, SimulationConfig, SimulationResult, calibrate, simulate, sessions_from_holdout
+from cs_lab.data import schema as S
+from cs_lab.simulate import Arm, SessionSet, SimulationConfig, SimulationResult, calibrate, simulate, sessions_from_holdout
+from cs_lab.simulate.engine import OrganicLines
+from cs_lab.simulate.organic import OrganicConfig, OrganicModel, calibration_report
+from cs_lab.simulate.rates import acceptance_rates
 
 CONTROL, BEST = "control", "best"
 
@@ -33,12 +40,14 @@ class SimulationSpec(BaseModel):
     arms: list[str] = [CONTROL, "popularity", BEST]
     calibrate: Literal["history", "none"] = "history"
     target_control_conversion: float | None = None
+    organic: OrganicConfig = OrganicConfig()
     settings: dict[str, Any] = {}
 
     @classmethod
     def parse(cls, raw: dict[str, Any] | None, where: str = "simulation") -> "SimulationSpec":
         raw = dict(raw or {})
-        own = {k: raw.pop(k) for k in list(raw) if k in ("arms", "calibrate", "target_control_conversion")}
+        own = {k: raw.pop(k) for k in list(raw) if k in ("arms", "calibrate", "target_control_conversion",
+                                                          "organic")}
         try:
             spec = cls.model_validate({**own, "settings": raw})
         except ValidationError as exc:
@@ -47,6 +56,9 @@ class SimulationSpec(BaseModel):
         if "arms" in raw or "control" in raw:
             raise ConfigError(f"{where}: name arms with 'arms' (model names, 'best', 'control')")
         spec.config()  # validate the settings now
+        if spec.target_control_conversion is not None and spec.calibrate == "history" and "calibrate" in own:
+            raise ConfigError(f"{where}: calibrate: history (the organic model) and target_control_conversion "
+                              "(a constant organic rate) exclude each other; drop one")
         return spec
 
     def config(self, arm_names: list[str] | None = None) -> SimulationConfig:
@@ -61,6 +73,7 @@ class SimulationOutcome:
     result: SimulationResult
     arms: list[str]
     calibration: dict
+    organic_check: dict | None = None
 
 
 def resolve_arms(spec: SimulationSpec, models: list[str], best: str) -> list[str]:
@@ -77,9 +90,11 @@ def resolve_arms(spec: SimulationSpec, models: list[str], best: str) -> list[str
 
 
 def run_simulation(spec: SimulationSpec, task, recs: dict[str, np.ndarray], best: str, seed: int,
-                   max_sessions: int | None = None) -> SimulationOutcome:
+                   max_sessions: int | None = None, say=print) -> SimulationOutcome:
     """Simulate an A/B test of the named arms on the test carts. ``recs``: model name -> (n, K) ids
-    in the final training vocabulary."""
+    in the final training vocabulary. The organic model sees only the validation split
+    (``task.inner``: training lines -> validation visits) and predicts with the history before the
+    test window (``task.split.train``); the test lines give only the sessions and their hidden items."""
     names = resolve_arms(spec, list(recs), best)
     ev = task.final.eval
     sessions, truth = sessions_from_holdout(ev.holdout, task.split.test, history=task.split.train)
@@ -90,17 +105,58 @@ def run_simulation(spec: SimulationSpec, task, recs: dict[str, np.ndarray], best
     if "seed" not in spec.settings:
         cfg = cfg.model_copy(update={"seed": seed})
     report: dict = {}
+    organic = check = None
     if spec.target_control_conversion is not None:
         cal = calibrate(cfg, sessions, truth, target_control_conversion=spec.target_control_conversion)
         cfg, report = cal.config, cal.report
     elif spec.calibrate == "history":
-        cal = calibrate(cfg, sessions, truth, history=task.split.train)
-        cfg, report = cal.config, cal.report
+        organic, report, check = organic_lines(spec.organic, task, sessions, truth, cfg)
+    else:
+        report["organic_rate"] = {"method": "configured", "value": cfg.organic_rate}
     vocab = task.final.train.items
     n = len(sessions)
     arms = {name: (None if name == CONTROL else Arm(recs[name][:n], items=vocab)) for name in names}
-    result = simulate(sessions, truth, arms, cfg)
-    return SimulationOutcome(result, names, report)
+    rates = (acceptance_rates(cfg.slots, cfg.rate_draws, cfg.seed, say=say) if cfg.rates == "priors" else None)
+    ss = _sessions(sessions, truth, cfg)
+    result = simulate(ss, None, arms, cfg, rates=rates, organic=organic)
+    return SimulationOutcome(result, names, report, check)
+
+
+def _sessions(sessions: pd.DataFrame, truth: pd.DataFrame, cfg: SimulationConfig) -> SessionSet:
+    cov = cfg.covariate if (cfg.cuped or cfg.covariate in sessions.columns) else None
+    return SessionSet.from_frames(sessions, truth, covariate=cov)
+
+
+def organic_lines(ocfg: OrganicConfig, task, sessions: pd.DataFrame, truth: pd.DataFrame, cfg: SimulationConfig
+                  ) -> tuple[OrganicLines, dict, dict]:
+    """Fit the organic model on the validation split only and predict every hidden test line."""
+    ocfg = ocfg.model_copy(update={"seed": cfg.seed}) if "seed" not in ocfg.model_fields_set else ocfg
+    model = OrganicModel(ocfg).fit(task.inner.train, task.inner.test)
+    ss = _sessions(sessions, truth, cfg)
+    t = task.split.test
+    basket_time = t.groupby(t[S.BASKET].astype(str), observed=True)[S.TIMESTAMP].min()
+    q = task.final.eval.holdout.queries.astype({S.BASKET: str}).set_index("query_id")[S.BASKET]
+    session_time = pd.Series(ss.ids).map(q).map(basket_time).to_numpy()
+    ls = ss.line_session
+    X = model.design(task.split.train, ss.customers[ls], ss.items.to_numpy()[ss.line_item], session_time[ls])
+    p = model.predict(X)
+    draws = None
+    if cfg.rate_draws > 0:
+        beta = model.draw_coefficients(np.random.default_rng(np.random.SeedSequence([cfg.seed, 0x0A61C])),
+                                       cfg.rate_draws)
+        draws = model.predict(X, beta)
+    check = calibration_report(model)
+    report = {"organic": {"method": "organic model (logistic, per customer-item)", "fit": model.n_fit_,
+                          "coefficients": model.coefficients(), "mean_p_test_lines": float(p.mean()),
+                          "mean_p_repeat_lines": float(p[X[:, 0] > 0].mean()) if (X[:, 0] > 0).any() else None,
+                          "mean_p_new_lines": float(p[X[:, 0] == 0].mean()) if (X[:, 0] == 0).any() else None,
+                          "repeat_share_test_lines": float((X[:, 0] > 0).mean()),
+                          "brier_validation": check["brier"], "brier_skill_validation": check["brier_skill"],
+                          "brier_repeat_validation": check["brier_repeat"],
+                          "brier_skill_repeat_validation": check["brier_skill_repeat"]}}
+    source = (f"organic model fitted on {model.n_fit_['visits']:,} validation visits "
+              f"(Brier skill on held-out customers' repeat items {check['brier_skill_repeat']:.3f})")
+    return OrganicLines(p, draws, source), report, check
 
 
 def headline_table(result: SimulationResult) -> pd.DataFrame:

@@ -112,8 +112,38 @@ def lift_table(simulation: dict) -> pd.DataFrame:
     if head.empty:
         return head
     cols = ["arm", "metric", "method", "abs_lift", "abs_ci_low", "abs_ci_high", "rel_lift", "rel_ci_low",
-            "rel_ci_high", "p_value", "p_holm", "significant"]
+            "rel_ci_high", "p_value", "p_holm", "significant", "p_note"]
     return head[[c for c in cols if c in head.columns]]
+
+
+def rates_table(simulation: dict) -> pd.DataFrame:
+    """The simulation's rates: name, role, value, 95% interval, distribution, source, assumption."""
+    rates = pd.DataFrame(simulation.get("rates", []))
+    if rates.empty:
+        return rates
+    cols = ["name", "role", "value", "ci_low", "ci_high", "distribution", "assumption", "source"]
+    return rates[[c for c in cols if c in rates.columns]]
+
+
+def assumptions_paragraph(simulation: dict) -> str:
+    """One short paragraph: what the lifts above assume, with the rates that drive them."""
+    rates = simulation.get("rates", [])
+    assumed = [r["name"] for r in rates if r.get("assumption")]
+    fallback = [r["name"] for r in rates if "FALLBACK" in str(r.get("source", ""))]
+    draws = simulation.get("draws")
+    parts = ["Hidden items are the demand; an offer only counts when it makes the customer buy a hidden item "
+             "they would not have bought anyway (accepted and not organic)",
+             f"organic purchases: {simulation.get('organic', 'constant organic_rate')}"]
+    if rates:
+        parts.append("acceptance = examination(slot) x take, drawn from "
+                     + ", ".join(f"{r['name']} ({r['value']:.3g})" for r in rates if r.get("distribution") != "derived"))
+    if assumed:
+        parts.append("not informed by any data: " + ", ".join(assumed))
+    if fallback:
+        parts.append("FALLBACK assumptions (prior file missing): " + ", ".join(fallback))
+    parts.append(f"intervals include sampling and rate uncertainty ({draws['n']} draws)" if draws
+                 else "intervals hold sampling uncertainty only (no rate draws)")
+    return "Assumptions: " + "; ".join(parts) + "."
 
 
 def tradeoff(long: pd.DataFrame, objective: str, beyond: tuple[str, ...] = ("coverage", "novelty")

@@ -6,9 +6,10 @@ configurable acceptance model (docs/simulation.md). Consumes recommendation arra
 never imports a model class.
 
     sessions, truth = sessions_from_holdout(split, test_lines, history=train_lines)
-    cfg = calibrate(SimulationConfig(cuped=True), sessions, truth, target_control_conversion=0.08)
-    res = simulate(sessions, truth, {"control": None, "als": Arm(ids, items=vocab)}, cfg)
-    res.arms, res.lift, res.to_json()
+    cfg = SimulationConfig(rates="priors", rate_draws=200, cuped=True)      # rates from the priors
+    organic = OrganicLines(p_organic_per_hidden_line, draws)                 # cs_lab.simulate.organic
+    res = simulate(sessions, truth, {"control": None, "als": Arm(ids, items=vocab)}, cfg, organic=organic)
+    res.arms, res.lift, res.draws.pairs (P(B beats A)), res.rates.sources, res.to_json()
 """
 
 from cs_lab.simulate.aa import aa_test
@@ -16,7 +17,8 @@ from cs_lab.simulate.arms import NO_OFFER, Arm
 from cs_lab.simulate.calibration import (Calibration, calibrate, organic_rate_for_conversion, organic_rate_from_history,
                                        take_rate_for_offer_conversion)
 from cs_lab.simulate.config import SimulationConfig
-from cs_lab.simulate.engine import run, simulate
+from cs_lab.simulate.engine import OrganicLines, run, simulate
+from cs_lab.simulate.rates import AcceptanceRates, acceptance_rates, fixed_rates
 from cs_lab.simulate.ope import LoggedFeedback, dm, dr, estimate_policy_value, ips, snips
 from cs_lab.simulate.result import SimulationResult
 from cs_lab.simulate.sessions import SessionSet, pre_period_spend, sessions_from_holdout
@@ -24,8 +26,8 @@ from cs_lab.simulate.stats import (mde_means, mde_proportions, power_means, powe
                                    power_table, sample_size_means, sample_size_proportions)
 
 __all__ = [
-    "Arm", "Calibration", "LoggedFeedback", "NO_OFFER", "SessionSet", "SimulationConfig", "SimulationResult", "aa_test",
-    "calibrate", "dm", "dr", "estimate_policy_value", "ips", "mde_means", "mde_proportions",
+    "AcceptanceRates", "Arm", "Calibration", "LoggedFeedback", "NO_OFFER", "OrganicLines", "SessionSet", "SimulationConfig", "SimulationResult", "aa_test",
+    "acceptance_rates", "calibrate", "dm", "dr", "estimate_policy_value", "fixed_rates", "ips", "mde_means", "mde_proportions",
     "organic_rate_for_conversion", "organic_rate_from_history", "power_means", "power_proportions",
     "power_table", "pre_period_spend", "run", "sample_size_means", "sample_size_proportions",
     "sessions_from_holdout", "simulate", "snips", "take_rate_for_offer_conversion",

@@ -3,14 +3,17 @@
 For each hidden line (session s, item h) two uniforms are drawn once, keyed by
 (seed, query_id, item_id) -- so they are the same in every arm (common random numbers):
 
-    accepted  = h is shown in slot p of s's offer  and  u_offer < examination(p) * take_rate
-    organic   = not accepted                        and  u_organic < organic_rate
-    bought    = accepted or organic
+    organic     = u_organic < p_organic(s, h)       (bought without any offer: the organic model, or
+                                                     the constant ``organic_rate``)
+    accepted    = h is shown in slot p of s's offer  and  u_offer < accept(p)
+                  (accept(p) = examination(p) * take: P(accept | offered, examined, wanted))
+    bought      = organic or accepted
+    incremental = accepted and not organic          (what the offer caused)
 
 An offer can only be accepted for a hidden item (an item the customer did buy in that basket);
-an offered item that is not hidden is never bought. A hidden item offered but not accepted can
-still be bought organically; an accepted item counts once (as accepted). Under this model an
-offer never lowers the chance that a hidden item is bought (no cannibalisation, no annoyance).
+an offered item that is not hidden is never bought. An accepted item that would have been bought
+anyway is organic, not incremental: the offer's effect falls only on what would not have been
+bought. Under this model an offer never lowers the chance that a hidden item is bought.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from cs_lab.simulate.config import SimulationConfig
 from cs_lab.simulate.hashing import STREAM_OFFER, STREAM_ORGANIC, hash_ids, mix, to_unit
 from cs_lab.simulate.sessions import SessionSet
 
-OUTCOME_COLUMNS = ("n_offered", "n_offered_hidden", "n_accepted", "n_organic", "n_addons", "converted",
-                   "offer_converted", "addon_revenue", "offer_revenue", "order_value", "margin")
+OUTCOME_COLUMNS = ("n_offered", "n_offered_hidden", "n_accepted", "n_organic", "n_incremental", "n_addons",
+                   "converted", "offer_converted", "incremental_converted", "addon_revenue", "offer_revenue",
+                   "incremental_revenue", "order_value", "margin")
 
 
 def line_uniforms(sessions: SessionSet, seed: int, ids_hash: np.ndarray | None = None
@@ -52,16 +56,13 @@ def offer_positions(codes: np.ndarray | None, line_session: np.ndarray, line_ite
     return pos
 
 
-def simulate_outcomes(sessions: SessionSet, arm: np.ndarray, codes: list[np.ndarray | None],
-                      config: SimulationConfig, uniforms: tuple[np.ndarray, np.ndarray] | None = None
-                      ) -> dict[str, np.ndarray]:
-    """Per-session outcomes given each session's arm index and each arm's encoded offers."""
-    n = len(sessions)
-    u_offer, u_organic = uniforms if uniforms is not None else line_uniforms(sessions, config.seed)
+def arm_positions(sessions: SessionSet, arm: np.ndarray, codes: list[np.ndarray | None]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(slot of each hidden line's item in its session's offer (0 = not offered), offers per session)."""
     ls, li = sessions.line_session, sessions.line_item
     line_arm = arm[ls]
     pos = np.zeros(len(ls), dtype=np.int64)
-    n_offered = np.zeros(n, dtype=np.int64)
+    n_offered = np.zeros(len(sessions), dtype=np.int64)
     for a, c in enumerate(codes):
         if c is None:
             continue
@@ -69,34 +70,55 @@ def simulate_outcomes(sessions: SessionSet, arm: np.ndarray, codes: list[np.ndar
         pos[in_arm] = offer_positions(c, ls[in_arm], li[in_arm])
         rows = np.flatnonzero(arm == a)
         n_offered[rows] = (c[rows] != EMPTY).sum(axis=1)
-    p_accept = np.concatenate([[0.0], config.accept_probability()])
+    return pos, n_offered
+
+
+def simulate_outcomes(sessions: SessionSet, arm: np.ndarray, codes: list[np.ndarray | None],
+                      config: SimulationConfig, uniforms: tuple[np.ndarray, np.ndarray] | None = None, *,
+                      accept: np.ndarray | None = None, organic: np.ndarray | float | None = None
+                      ) -> dict[str, np.ndarray]:
+    """Per-session outcomes given each session's arm index and each arm's encoded offers.
+    accept: (K,) P(accept) per slot (default ``config.accept_probability()``); organic: P(bought
+    without an offer) per hidden line (m,) or one rate (default ``config.organic_rate``)."""
+    n = len(sessions)
+    u_offer, u_organic = uniforms if uniforms is not None else line_uniforms(sessions, config.seed)
+    ls = sessions.line_session
+    pos, n_offered = arm_positions(sessions, arm, codes)
+    acc = config.accept_probability() if accept is None else np.asarray(accept, dtype=np.float64)
+    p_accept = np.concatenate([[0.0], acc])
     accepted = (pos > 0) & (u_offer < p_accept[pos])
-    organic = ~accepted & (u_organic < config.organic_rate)
-    bought = accepted | organic
+    organic_line = u_organic < (config.organic_rate if organic is None else organic)
+    incremental = accepted & ~organic_line
+    bought = accepted | organic_line
 
     def per_session(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         w = mask.astype(np.float64) if weights is None else np.where(mask, weights, 0.0)
         return np.bincount(ls, weights=w, minlength=n)
 
     n_acc = per_session(accepted).astype(np.int64)
-    n_org = per_session(organic).astype(np.int64)
+    n_org = per_session(organic_line).astype(np.int64)
+    n_inc = per_session(incremental).astype(np.int64)
     out = {
         "n_offered": n_offered,
         "n_offered_hidden": per_session(pos > 0).astype(np.int64),
         "n_accepted": n_acc,
         "n_organic": n_org,
-        "n_addons": n_acc + n_org,
-        "converted": (n_acc + n_org) > 0,
+        "n_incremental": n_inc,
+        "n_addons": n_inc + n_org,
+        "converted": (n_inc + n_org) > 0,
         "offer_converted": n_acc > 0,
+        "incremental_converted": n_inc > 0,
     }
     if sessions.has_prices:
         revenue = per_session(bought, sessions.line_value)
         out["addon_revenue"] = revenue
         out["offer_revenue"] = per_session(accepted, sessions.line_value)
+        out["incremental_revenue"] = per_session(incremental, sessions.line_value)
         out["order_value"] = sessions.cart_value + revenue
     else:
         nan = np.full(n, np.nan)
         out["addon_revenue"], out["offer_revenue"], out["order_value"] = nan, nan.copy(), nan.copy()
+        out["incremental_revenue"] = nan.copy()
     out["margin"] = (per_session(bought, sessions.line_value - sessions.line_cost) if sessions.has_costs
                      else np.full(n, np.nan))
     return out

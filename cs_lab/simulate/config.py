@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from cs_lab.errors import ConfigError
 
 Examination = Literal["log", "geometric", "uniform", "custom"]
-Metric = Literal["conversion", "offer_conversion", "addon_revenue", "order_value", "margin"]
-DEFAULT_METRICS: tuple[str, ...] = ("conversion", "offer_conversion", "addon_revenue", "order_value", "margin")
+Metric = Literal["conversion", "offer_conversion", "incremental_conversion", "addon_revenue", "incremental_revenue",
+                 "order_value", "margin"]
+DEFAULT_METRICS: tuple[str, ...] = ("incremental_conversion", "conversion", "offer_conversion", "incremental_revenue",
+                                    "addon_revenue", "order_value", "margin")
 
 
 class SimulationConfig(BaseModel):
@@ -42,7 +44,18 @@ class SimulationConfig(BaseModel):
         metrics      outcomes to compare ("margin" is skipped when costs are unknown).
         counterfactual  also evaluate every session under every arm (paired, no assignment
                      noise): ``SimulationResult.counterfactual``.
-    seed             drives assignment, acceptance draws and the bootstrap.
+    Rates and their uncertainty (docs/simulation.md, "Rates and priors")
+        rates        "fixed": examination / take_rate / organic_rate as configured; "priors": examination
+                     and take rate from the priors (cs_lab.simulate.priors; setting take_rate or an
+                     examination key then is an error).
+        rate_draws   B parameter-bootstrap draws: each draw takes the rates from their priors (and the
+                     organic model's coefficients from their sampling distribution) together with one
+                     Poisson resample of customers, so the reported intervals carry sampling AND rate
+                     uncertainty; also gives P(B beats A) and the ranking's stability. 0 = off.
+        assignment   "customer": every session of a customer in one arm (the hash of the customer id;
+                     anonymous sessions by their own id), resampled and tested by customer (cluster);
+                     "session": each session on its own (the pre-issue-15 behaviour).
+    seed             drives assignment, acceptance draws, rate draws and the bootstrap.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -63,6 +76,9 @@ class SimulationConfig(BaseModel):
     covariate: str = "pre_period_spend"
     metrics: list[Metric] = Field(default_factory=lambda: list(DEFAULT_METRICS))
     counterfactual: bool = True
+    rates: Literal["fixed", "priors"] = "fixed"
+    rate_draws: int = Field(0, ge=0, le=20000)
+    assignment: Literal["customer", "session"] = "customer"
     seed: int = 0
 
     @model_validator(mode="after")
@@ -88,6 +104,11 @@ class SimulationConfig(BaseModel):
                 raise ValueError(f"examination_weights must be probabilities in [0, 1], got {w}")
         elif self.examination_weights is not None:
             raise ValueError("examination_weights is only used with examination='custom'")
+        if self.rates == "priors":
+            fixed = sorted({"take_rate", "examination", "gamma", "examination_weights"} & self.model_fields_set)
+            if fixed:
+                raise ValueError(f"{fixed} conflict with rates='priors' (the take rate and the examination curve "
+                                 "come from the priors): remove them, or set rates: fixed")
         if self.ci_method == "bootstrap" and self.n_bootstrap == 0:
             raise ValueError("ci_method='bootstrap' needs n_bootstrap > 0 (or set ci_method='analytic')")
         return self

@@ -26,13 +26,14 @@ COUNTERFACTUAL_COLUMNS = ("arm", "control", "metric", "n", "mean_arm", "mean_con
 
 def counterfactual_table(sessions: SessionSet, codes: list[np.ndarray | None], names: list[str], control: int,
                          config: SimulationConfig, uniforms: tuple[np.ndarray, np.ndarray],
-                         metrics: dict[str, str]) -> pd.DataFrame:
-    """metrics: metric name -> outcome column (e.g. {"conversion": "converted"})."""
+                         metrics: dict[str, str], *, accept=None, organic=None) -> pd.DataFrame:
+    """metrics: metric name -> outcome column (e.g. {"conversion": "converted"}); accept / organic:
+    the rates (see ``simulate_outcomes``)."""
     n = len(sessions)
     zeros = np.zeros(n, np.int64)
 
     def outcomes(c):
-        return simulate_outcomes(sessions, zeros, [c], config, uniforms)
+        return simulate_outcomes(sessions, zeros, [c], config, uniforms, accept=accept, organic=organic)
 
     base = outcomes(codes[control])
     z = float(stats.norm.ppf(1 - config.alpha / 2))

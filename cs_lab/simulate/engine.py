@@ -17,6 +17,8 @@ import pandas as pd
 from cs_lab.data import schema as S
 from cs_lab.errors import ConfigError
 from cs_lab.simulate.acceptance import line_uniforms, simulate_outcomes
+from cs_lab.simulate.draws import DrawSummary, run_draws
+from cs_lab.simulate.rates import AcceptanceRates, acceptance_rates, fixed_rates
 from cs_lab.simulate.arms import encode_arm
 from cs_lab.simulate.config import SimulationConfig
 from cs_lab.simulate.counterfactual import counterfactual_table
@@ -26,7 +28,24 @@ from cs_lab.simulate.sessions import CART_VALUE, QUERY, SessionSet
 from cs_lab.simulate.stats.lift import lift_table
 
 METRIC_SOURCE = {"conversion": "converted", "offer_conversion": "offer_converted",
-                 "addon_revenue": "addon_revenue", "order_value": "order_value", "margin": "margin"}
+                 "incremental_conversion": "incremental_converted", "addon_revenue": "addon_revenue",
+                 "incremental_revenue": "incremental_revenue", "order_value": "order_value", "margin": "margin"}
+PRICED = frozenset({"addon_revenue", "incremental_revenue", "order_value"})
+OFFER_ONLY = frozenset({"offer_conversion", "incremental_conversion", "incremental_revenue"})
+"""Metrics that are 0 by construction in a no-offer arm."""
+NOTE_ZERO = "no p-value: the no-offer control's {m} is 0 by construction"
+NOTE_NONNEG = ("no p-value: vs a no-offer control every paired difference is >= 0 by construction "
+               "(offers only add)")
+
+
+@dataclass
+class OrganicLines:
+    """P(bought without an offer) per hidden line: ``p`` (m,) at the point estimate, ``draws`` (m, B)
+    for the parameter bootstrap (None: no uncertainty), ``source`` in words."""
+
+    p: np.ndarray
+    draws: np.ndarray | None = None
+    source: str = "organic model"
 
 
 @dataclass
@@ -60,35 +79,76 @@ def prepare_arms(arms: Mapping[str, object], sessions: SessionSet, config: Simul
 
 
 def simulate(sessions: pd.DataFrame | SessionSet, truth: pd.DataFrame | None, arms: Mapping[str, object],
-             config: SimulationConfig | Mapping | None = None) -> SimulationResult:
+             config: SimulationConfig | Mapping | None = None, *, rates: AcceptanceRates | None = None,
+             organic: OrganicLines | None = None) -> SimulationResult:
     """Run one simulated A/B(/n) test.
 
     sessions  table query_id, customer_id, cart_value [, config.covariate] (or a ``SessionSet``,
               then ``truth`` is None)
     truth     hidden items: query_id, item_id, quantity, unit_price [, value] [, unit_cost]
     arms      name -> recommendations (see cs_lab.simulate.arms); the control may be None (no offer)
+    rates     acceptance rates (cs_lab.simulate.rates); default from the config (``rates: fixed`` or
+              ``priors``)
+    organic   per-line organic probabilities (e.g. from cs_lab.simulate.organic); default the
+              config's constant ``organic_rate``
     """
     cfg = _config(config)
     ss = _session_set(sessions, truth, cfg)
     prepared = prepare_arms(arms, ss, cfg)
-    return run(ss, prepared, cfg)
+    return run(ss, prepared, cfg, rates=rates, organic=organic)
 
 
-def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig, *, per_session: bool = True
-        ) -> SimulationResult:
+def customer_clusters(sessions: SessionSet) -> np.ndarray:
+    """(n,) cluster code per session: its customer, or the session itself when anonymous."""
+    cust = pd.Series(sessions.customers, dtype=object)
+    unit = np.where(cust.isna().to_numpy(), "q:" + pd.Series(sessions.ids, dtype=object).astype(str),
+                    "c:" + cust.astype(str))
+    return pd.factorize(unit)[0].astype(np.int64)
+
+
+def assignment_units(sessions: SessionSet, config: SimulationConfig) -> np.ndarray:
+    """The ids that are hashed into arms: customer ids (anonymous sessions: their query id) or query ids."""
+    if config.assignment == "session":
+        return sessions.ids
+    cust = pd.Series(sessions.customers, dtype=object)
+    return np.where(cust.isna().to_numpy(), "q:" + pd.Series(sessions.ids, dtype=object).astype(str),
+                    "c:" + cust.astype(str)).astype(object)
+
+
+def resolve_rates(config: SimulationConfig, rates: AcceptanceRates | None) -> AcceptanceRates:
+    if rates is not None:
+        if len(rates.exam) < config.slots:
+            raise ConfigError(f"rates cover {len(rates.exam)} slots, simulation.slots is {config.slots}")
+        return rates
+    if config.rates == "priors":
+        return acceptance_rates(config.slots, config.rate_draws, config.seed)
+    return fixed_rates(config.examination_curve(), config.take_rate, config.rate_draws)
+
+
+def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig, *, per_session: bool = True,
+        rates: AcceptanceRates | None = None, organic: OrganicLines | None = None) -> SimulationResult:
     """``simulate`` on already encoded sessions and arms (for repeated runs, e.g. many seeds).
     per_session=False leaves ``SimulationResult.per_session`` empty (faster for many runs)."""
+    rates = resolve_rates(config, rates)
+    org_p = config.organic_rate if organic is None else organic.p
+    if organic is not None and len(organic.p) != len(sessions.line_session):
+        raise ConfigError(f"organic probabilities: {len(organic.p)} values for {len(sessions.line_session)} "
+                          "hidden lines")
     ids_hash = hash_ids(sessions.ids, "session", config.seed)
-    arm = assign_from_hash(ids_hash, arms.weights)
+    unit_hash = ids_hash if config.assignment == "session" else hash_ids(assignment_units(sessions, config),
+                                                                          "customer", config.seed)
+    arm = assign_from_hash(unit_hash, arms.weights)
+    clusters = customer_clusters(sessions) if config.assignment == "customer" else None
     uniforms = line_uniforms(sessions, config.seed, ids_hash)
-    out = simulate_outcomes(sessions, arm, arms.codes, config, uniforms)
+    accept = rates.accept()
+    out = simulate_outcomes(sessions, arm, arms.codes, config, uniforms, accept=accept, organic=org_p)
     notes: list[str] = []
     values = {}
     for m in config.metrics:
         if m == "margin" and not sessions.has_costs:
             notes.append("margin skipped: truth has no unit_cost for every hidden line")
             continue
-        if m in ("addon_revenue", "order_value") and not sessions.has_prices:
+        if m in PRICED and not sessions.has_prices:
             notes.append(f"{m} skipped: truth has no prices")
             continue
         values[m] = out[METRIC_SOURCE[m]].astype(np.float64)
@@ -98,11 +158,26 @@ def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig, *, p
             raise ConfigError(f"simulation.cuped is on but sessions have no {config.covariate!r} column")
         cov = sessions.covariate
     lift = lift_table(values, arm, arms.names, arms.control, alpha=config.alpha,
-                      n_bootstrap=config.n_bootstrap, seed=config.seed, covariate=cov)
+                      n_bootstrap=config.n_bootstrap, seed=config.seed, covariate=cov, clusters=clusters)
+    no_offer_control = arms.codes[arms.control] is None
+    lift["p_note"] = ""
+    if no_offer_control:
+        fixed = lift["metric"].isin(OFFER_ONLY).to_numpy()
+        lift.loc[fixed, ["p_value", "p_holm"]] = np.nan
+        lift.loc[fixed, "significant"] = False
+        lift.loc[fixed, "p_note"] = [NOTE_ZERO.format(m=m) for m in lift.loc[fixed, "metric"]]
     cf = pd.DataFrame()
     if config.counterfactual:
         cf = counterfactual_table(sessions, arms.codes, arms.names, arms.control, config, uniforms,
-                                  {m: METRIC_SOURCE[m] for m in values})
+                                  {m: METRIC_SOURCE[m] for m in values}, accept=accept, organic=org_p)
+        cf["p_note"] = ""
+        if no_offer_control and len(cf):
+            cf["p_value"] = np.nan
+            cf["p_note"] = NOTE_NONNEG
+    draws = None
+    if config.rate_draws > 0:
+        draws = _draws(sessions, arms, config, arm, clusters, uniforms, rates, organic, org_p, list(values))
+        lift = pd.concat([lift, _draw_rows(lift, draws)], ignore_index=True)
     per = pd.DataFrame()
     if per_session:
         per = pd.DataFrame({QUERY: sessions.ids, S.CUSTOMER: sessions.customers,
@@ -110,7 +185,38 @@ def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig, *, p
                             CART_VALUE: sessions.cart_value, "n_hidden": sessions.n_hidden, **out})
         if sessions.covariate is not None:
             per[config.covariate] = sessions.covariate
-    return SimulationResult(per, arm_summary(out, arm, arms.names), lift, config, notes, cf)
+    return SimulationResult(per, arm_summary(out, arm, arms.names), lift, config, notes, cf, draws=draws,
+                            rates=rates, organic_source=("constant organic_rate" if organic is None
+                                                         else organic.source))
+
+
+def _draws(sessions, arms, config, arm, clusters, uniforms, rates, organic, org_p, metrics):
+    """The parameter bootstrap (cs_lab.simulate.draws) with point counterfactual means per arm."""
+    B = config.rate_draws
+    zeros = np.zeros(len(sessions), np.int64)
+    point = {m: np.empty(len(arms.names)) for m in metrics}
+    for a, c in enumerate(arms.codes):
+        o = simulate_outcomes(sessions, zeros, [c], config, uniforms, accept=rates.accept(), organic=org_p)
+        for m in metrics:
+            point[m][a] = float(np.mean(o[METRIC_SOURCE[m]]))
+    acc = rates.accept_draws()
+    if len(acc) != B:
+        raise ConfigError(f"rates carry {len(acc)} draws but simulation.rate_draws is {B}")
+    org = org_p if organic is None or organic.draws is None else organic.draws
+    cl = clusters if clusters is not None else np.arange(len(sessions))
+    return run_draws(sessions, arms.codes, arms.names, arms.control, arm, cl, uniforms, acc, org, metrics,
+                     point, config.alpha, config.seed)
+
+
+def _draw_rows(lift: pd.DataFrame, draws: DrawSummary) -> pd.DataFrame:
+    """Lift rows of method 'bootstrap+rates': the A/B point lift with intervals from the draws."""
+    base = lift[~lift["cuped"] & lift["method"].isin(["z-test", "welch", "cluster-z"])]
+    rows = base.merge(draws.ab, on=["arm", "control", "metric"], suffixes=("", "_d"))
+    rows = rows.assign(method="bootstrap+rates", abs_ci_low=rows["ci_low"], abs_ci_high=rows["ci_high"],
+                       rel_ci_low=rows["rel_ci_low_d"], rel_ci_high=rows["rel_ci_high_d"], p_value=np.nan,
+                       p_holm=np.nan, significant=False,
+                       p_note="interval only: sampling (customers resampled) + rate uncertainty")
+    return rows[list(lift.columns)]
 
 
 def arm_summary(out: dict[str, np.ndarray], arm: np.ndarray, names: list[str]) -> pd.DataFrame:

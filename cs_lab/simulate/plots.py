@@ -83,7 +83,7 @@ def plot_lift(lift, metric: str = "conversion", *, methods: list[str] | None = N
 def plot_power_curve(*, p_control: float | None = None, sd: float | None = None,
                      baseline_mean: float | None = None, mdes=None, powers=(0.8, 0.9), alpha: float = 0.05,
                      ratio: float = 1.0, observed: dict[str, float] | None = None, metric: str = "conversion",
-                     path: str | Path | None = None):
+                     design_effect: float = 1.0, path: str | Path | None = None):
     """Sessions needed per (control) arm against the relative MDE, one line per power.
 
     Give ``p_control`` (a rate, e.g. conversion) or ``sd`` and ``baseline_mean`` (a mean, e.g.
@@ -96,14 +96,15 @@ def plot_power_curve(*, p_control: float | None = None, sd: float | None = None,
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for pw in powers:
         if p_control is not None:
-            n = [sample_size_proportions(p_control, float(m), relative=True, alpha=alpha, power=pw, ratio=ratio)
-                 for m in mdes]
+            n = [sample_size_proportions(p_control, float(m), relative=True, alpha=alpha, power=pw, ratio=ratio,
+                                         design_effect=design_effect) for m in mdes]
         else:
             n = [sample_size_means(sd, float(m), baseline_mean=baseline_mean, relative=True, alpha=alpha,
                                    power=pw, ratio=ratio) for m in mdes]
         ax.plot(mdes * 100, n, label=f"power {pw:.0%}")
     for name, m in (observed or {}).items():
-        n = (sample_size_proportions(p_control, m, alpha=alpha, power=powers[0], ratio=ratio)
+        n = (sample_size_proportions(p_control, m, alpha=alpha, power=powers[0], ratio=ratio,
+                                     design_effect=design_effect)
              if p_control is not None else
              sample_size_means(sd, m, baseline_mean=baseline_mean, relative=True, alpha=alpha, power=powers[0],
                                ratio=ratio))
@@ -114,7 +115,8 @@ def plot_power_curve(*, p_control: float | None = None, sd: float | None = None,
     ax.set_xlim(left=0)
     ax.set_xlabel("minimum detectable effect, relative to control (%)")
     ax.set_ylabel("sessions needed per control arm (log scale)")
-    base = (f"baseline rate {p_control:.2%}" if p_control is not None
+    base = (f"baseline rate {p_control:.2%}" + (f", design effect {design_effect:.2f}" if design_effect != 1 else "")
+            if p_control is not None
             else f"baseline mean {baseline_mean:.2f}, sd {sd:.2f}")
     ax.set_title(f"Sample size for {METRIC_LABELS.get(metric, metric)} ({base}, alpha={alpha})")
     ax.grid(True, which="major", alpha=0.4)

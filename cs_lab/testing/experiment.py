@@ -50,7 +50,8 @@ def tiny_spec(folder: Path, name: str = "tiny", trials: int = 3, extra_models: l
                         "regularization": {"type": "float", "low": 0.001, "high": 1.0, "log": True}}},
             *(extra_models or []),
         ],
-        "simulation": {"arms": ["control", "popularity", "best"], "slots": 5, "n_bootstrap": 200, "cuped": True},
+        "simulation": {"arms": ["control", "popularity", "best"], "slots": 5, "n_bootstrap": 200, "cuped": True,
+                       "rates": "priors", "rate_draws": 50},
         **overrides,
     }
     path = folder / f"{name}.yaml"

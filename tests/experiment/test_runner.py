@@ -171,8 +171,18 @@ def test_simulation_section(spec_path, tmp_path):
     assert arms.loc["control", "offer_conversion"] == 0    # no offers, no accepted offers
     assert arms["n"].sum() == len(res.task.final.eval)
     run_ = next(r for r in tr.runs.values() if r["name"] == "ab_simulation")
-    assert {"simulation.json", "arms.csv", "lift.csv", "plots/lift_conversion.png"} <= set(run_["artifacts"])
+    assert {"simulation.json", "arms.csv", "lift.csv", "plots/lift_conversion.png", "rates.csv", "rates.json",
+            "plots/organic_reliability.png", "draws_pairs.csv"} <= set(run_["artifacts"])
     assert "control.conversion" in run_["metrics"]
+    # the rates, their sources and intervals, with each simulation
+    assert run_["params"]["rate.coupon.uptake.source"] and "rate.slot_examination.2.ci_high" in run_["metrics"]
+    assert "rate.assumption.take_transport.assumption" in run_["params"]
+    assert "organic.brier_validation" in run_["metrics"] and "power.design_effect" in run_["metrics"]
+    assert any(k.startswith("pbeats.incremental_conversion.") for k in run_["metrics"])
+    # every session of a customer in one arm
+    per = sim.result.per_session
+    known = per[per["customer_id"].notna()]
+    assert known.groupby("customer_id", observed=True)["arm"].nunique().max() == 1
 
 
 def test_logged_recommendations_evaluate_through_the_cli(spec_path, tmp_path, capsys):

@@ -1,5 +1,7 @@
 """Report tables built from the tiny experiment's runs and artifacts."""
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -98,3 +100,23 @@ def test_tidy_drops_empty_columns_and_uses_one_format():
     assert "0.0620" in html and "0.0779" in html and "e-02" not in html
     assert "&lt;0.001" in html and "0.0312" in html
     assert "margin_per_session" not in html
+
+
+def test_rates_and_assumptions_next_to_the_lift():
+    from cs_lab.report.tables import assumptions_paragraph, rates_table
+    from cs_lab.simulate import SimulationConfig, simulate
+    from cs_lab.simulate.synthetic import synthetic_policy, synthetic_sessions
+
+    data = synthetic_sessions(400, n_items=100, seed=2)
+    arms = {"control": None, "A": synthetic_policy(data, 0.5, seed=1)}
+    res = simulate(data.sessions, data.truth, arms, SimulationConfig(rates="priors", rate_draws=20, n_bootstrap=0,
+                                                                     ci_method="analytic"))
+    sim = json.loads(res.to_json())
+    rates = rates_table(sim)
+    assert {"assumption.take_transport", "coupon.uptake", "slot_examination.2"} <= set(rates["name"])
+    assert rates.set_index("name").loc["assumption.take_transport", "assumption"]
+    text = assumptions_paragraph(sim)
+    assert "assumption.take_transport" in text and "20 draws" in text and "organic" in text
+    fixed = json.loads(simulate(data.sessions, data.truth, arms,
+                                SimulationConfig(n_bootstrap=0, ci_method="analytic")).to_json())
+    assert "sampling uncertainty only" in assumptions_paragraph(fixed)

@@ -31,10 +31,13 @@ def test_accepted_items_are_hidden_items_and_count_once(syn):
     recs[:, 1] = recs[:, 0]  # the same item twice: still one acceptance
     out = _all_in(ss, encode_arm(recs, ss, 5), cfg)
     # take_rate = 1 and uniform examination: the offered hidden item is always accepted via the offer;
-    # every other hidden item is bought organically (organic_rate = 1); nothing is counted twice
+    # every hidden item is bought organically anyway (organic_rate = 1), so nothing is incremental;
+    # nothing is counted twice
     np.testing.assert_array_equal(out["n_accepted"], np.ones(len(ss)))
     np.testing.assert_array_equal(out["n_addons"], ss.n_hidden)
-    np.testing.assert_array_equal(out["n_organic"], ss.n_hidden - 1)
+    np.testing.assert_array_equal(out["n_organic"], ss.n_hidden)
+    np.testing.assert_array_equal(out["n_incremental"], np.zeros(len(ss)))
+    assert not out["incremental_converted"].any()
     np.testing.assert_allclose(out["addon_revenue"], np.bincount(ss.line_session, ss.line_value))
 
 

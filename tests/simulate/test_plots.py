@@ -10,7 +10,7 @@ from cs_lab.simulate.synthetic import synthetic_policy  # noqa: E402
 def test_lift_plot(syn, tmp_path):
     res = simulate(syn.sessions, syn.truth, {"control": None, "A": synthetic_policy(syn, 0.3, seed=1),
                                              "B": synthetic_policy(syn, 0.6, seed=2)},
-                   SimulationConfig(n_bootstrap=100))
+                   SimulationConfig(assignment="session", n_bootstrap=100))
     fig = plot_lift(res, "conversion", path=tmp_path / "lift.png")
     ax = fig.axes[0]
     assert (tmp_path / "lift.png").stat().st_size > 5000

@@ -7,6 +7,8 @@ apply. When statsmodels is installed, test_matches_statsmodels_live recomputes t
 
 import math
 
+import numpy as np
+
 import pytest
 from scipy import stats
 
@@ -89,3 +91,27 @@ def test_matches_statsmodels_live():
     assert sample_size_proportions(0.03, 0.1, power=0.8, ratio=1.5, method="arcsine") == pytest.approx(ref, rel=1e-6)
     ref = sp.TTestIndPower().solve_power(effect_size=0.15, alpha=0.01, power=0.9, ratio=1.0)
     assert sample_size_means(1.0, 0.15, alpha=0.01, power=0.9, method="t") == pytest.approx(ref, rel=1e-6)
+
+
+def test_design_effect_from_a_known_icc():
+    from cs_lab.simulate.stats.power import design_effect, icc_anova
+
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(1, 8, 3000)                     # unbalanced clusters, mean 4
+    g = np.repeat(np.arange(len(sizes)), sizes)
+    y = rng.normal(0, np.sqrt(0.3), len(sizes))[g] + rng.normal(0, np.sqrt(0.7), len(g))
+    assert icc_anova(y, g) == pytest.approx(0.3, abs=0.03)
+    deff, m_bar, rho = design_effect(y, g)
+    assert m_bar == pytest.approx(sizes.mean()) and deff == pytest.approx(1 + (m_bar - 1) * rho)
+    # independent sessions: no design effect; singletons: none either
+    assert icc_anova(rng.normal(size=len(g)), g) < 0.03
+    assert design_effect(y, np.arange(len(y)))[0] == 1.0
+
+
+def test_sample_size_scales_with_the_design_effect():
+    from cs_lab.errors import ConfigError
+
+    base = sample_size_proportions(0.08, 0.1)
+    assert sample_size_proportions(0.08, 0.1, design_effect=1.7) == pytest.approx(1.7 * base)
+    with pytest.raises(ConfigError, match="design_effect"):
+        sample_size_proportions(0.08, 0.1, design_effect=0.5)

@@ -18,7 +18,7 @@ def _arms(syn):
 
 
 def test_same_seed_same_result_other_seed_differs(syn):
-    cfg = SimulationConfig(n_bootstrap=200, cuped=True, seed=11)
+    cfg = SimulationConfig(assignment="session", n_bootstrap=200, cuped=True, seed=11)
     a = simulate(syn.sessions, syn.truth, _arms(syn), cfg)
     b = simulate(syn.sessions, syn.truth, _arms(syn), cfg)
     pd.testing.assert_frame_equal(a.per_session, b.per_session)
@@ -31,7 +31,7 @@ def test_same_seed_same_result_other_seed_differs(syn):
 def test_planted_effect_is_detected(syn):
     """A policy that always offers a hidden item in the top slot beats no offer, and every interval
     of the conversion and revenue lift excludes 0."""
-    cfg = SimulationConfig(n_bootstrap=500, take_rate=0.3, organic_rate=0.1, cuped=True)
+    cfg = SimulationConfig(assignment="session", n_bootstrap=500, take_rate=0.3, organic_rate=0.1, cuped=True)
     res = simulate(syn.sessions, syn.truth, {"control": None, "oracle": oracle_recs(syn)}, cfg)
     arms = res.arms.set_index("arm")
     assert arms.loc["oracle", "conversion"] > arms.loc["control", "conversion"] + 0.15
@@ -45,7 +45,7 @@ def test_planted_effect_is_detected(syn):
 
 
 def test_outputs_tables_and_json(syn, tmp_path):
-    cfg = SimulationConfig(n_bootstrap=100, arms=["control", "A", "B"], weights=[2, 1, 1])
+    cfg = SimulationConfig(assignment="session", n_bootstrap=100, arms=["control", "A", "B"], weights=[2, 1, 1])
     res = simulate(syn.sessions, syn.truth, _arms(syn), cfg)
     assert res.arms["arm"].tolist() == ["control", "A", "B"]
     np.testing.assert_allclose(res.arms["share"], [0.5, 0.25, 0.25], atol=0.04)
@@ -86,7 +86,7 @@ def test_from_a_basket_completion_split():
     np.testing.assert_allclose(sessions.loc[known, "pre_period_spend"],
                                sessions.loc[known, "customer_id"].astype(str).map(spend).fillna(0.0))
     res = simulate(sessions, truth, {"control": None, "miss": np.full((len(sessions), 1), "zzz", dtype=object)},
-                   SimulationConfig(n_bootstrap=50, cuped=True))
+                   SimulationConfig(assignment="session", n_bootstrap=50, cuped=True))
     assert res.arms["conversion"].gt(0).all()
 
 
@@ -94,9 +94,9 @@ def test_without_prices_only_conversion_is_compared(syn):
     truth = syn.truth.drop(columns=["value", "unit_cost"]).assign(unit_price=np.nan)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        res = simulate(syn.sessions, truth, {"control": None, "o": oracle_recs(syn)}, SimulationConfig(n_bootstrap=50))
+        res = simulate(syn.sessions, truth, {"control": None, "o": oracle_recs(syn)}, SimulationConfig(assignment="session", n_bootstrap=50))
     assert any(issubclass(x.category, CsLabWarning) for x in w)
-    assert set(res.lift["metric"]) == {"conversion", "offer_conversion"}
+    assert set(res.lift["metric"]) == {"conversion", "offer_conversion", "incremental_conversion"}
     assert any("no prices" in n for n in res.notes)
     json.loads(res.to_json())  # NaN revenue becomes null
 
@@ -110,12 +110,12 @@ def test_config_as_a_dict(syn):
 
 def test_margin_needs_costs(syn):
     res = simulate(syn.sessions, syn.truth.drop(columns=["unit_cost"]), {"control": None, "o": oracle_recs(syn)},
-                   SimulationConfig(n_bootstrap=0, ci_method="analytic"))
+                   SimulationConfig(assignment="session", n_bootstrap=0, ci_method="analytic"))
     assert "margin" not in set(res.lift["metric"]) and any("margin" in n for n in res.notes)
 
 
 def test_input_errors_say_what_to_do(syn):
-    cfg = SimulationConfig(n_bootstrap=0, ci_method="analytic")
+    cfg = SimulationConfig(assignment="session", n_bootstrap=0, ci_method="analytic")
     with pytest.raises(DataError, match="cart_value"):
         simulate(syn.sessions.drop(columns=["cart_value"]), syn.truth, {"control": None, "o": None}, cfg)
     with pytest.raises(DataError, match="not unique"):
@@ -129,7 +129,7 @@ def test_input_errors_say_what_to_do(syn):
         simulate(syn.sessions, syn.truth, {"o": None}, cfg.model_copy(update={"arms": ["control", "x"]}))
     with pytest.raises(DataError, match="pre_period_spend|covariate"):
         simulate(syn.sessions.drop(columns=["pre_period_spend"]), syn.truth, {"o": None},
-                 SimulationConfig(n_bootstrap=0, ci_method="analytic", cuped=True))
+                 SimulationConfig(assignment="session", n_bootstrap=0, ci_method="analytic", cuped=True))
 
 
 def test_counterfactual_is_the_paired_effect_without_assignment_noise(syn):
@@ -138,7 +138,7 @@ def test_counterfactual_is_the_paired_effect_without_assignment_noise(syn):
     from cs_lab.simulate.arms import encode_arm
 
     policy = synthetic_policy(syn, 0.6, seed=2)
-    cfg = SimulationConfig(n_bootstrap=0, ci_method="analytic", organic_rate=0.1)
+    cfg = SimulationConfig(assignment="session", n_bootstrap=0, ci_method="analytic", organic_rate=0.1)
     res = simulate(syn.sessions, syn.truth, {"control": None, "B": policy, "B2": policy}, cfg)
     cf = res.counterfactual.set_index(["arm", "metric"])
     # by hand: all sessions without offers vs all sessions with B's offers, same draws

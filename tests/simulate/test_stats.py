@@ -97,14 +97,14 @@ def test_cuped_theta_is_pooled_within_groups():
 def test_cuped_reduces_variance_in_the_simulation(syn):
     arms = {"control": None, "B": synthetic_policy(syn, 0.6, seed=2)}
     res = simulate(syn.sessions, syn.truth, arms,
-                   SimulationConfig(cuped=True, covariate="cart_value", n_bootstrap=300))
+                   SimulationConfig(assignment="session", cuped=True, covariate="cart_value", n_bootstrap=300))
     ov = res.lift[res.lift["metric"] == "order_value"].set_index("method")
     assert ov.loc["cuped-welch", "variance_reduction"] > 0.5
     width = ov["abs_ci_high"] - ov["abs_ci_low"]
     assert width["cuped-welch"] < 0.75 * width["welch"]
     assert width["cuped-bootstrap"] < 0.75 * width["bootstrap"]
     # the pre-period spend helps too, less
-    res2 = simulate(syn.sessions, syn.truth, arms, SimulationConfig(cuped=True, n_bootstrap=0, ci_method="analytic"))
+    res2 = simulate(syn.sessions, syn.truth, arms, SimulationConfig(assignment="session", cuped=True, n_bootstrap=0, ci_method="analytic"))
     ov2 = res2.lift[res2.lift["metric"] == "order_value"].set_index("method")
     assert 0.02 < ov2.loc["cuped-welch", "variance_reduction"] < 0.5
 

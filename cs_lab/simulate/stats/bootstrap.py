@@ -62,8 +62,9 @@ def _block_sums(yc: np.ndarray, n_rep: int, seed_seq: np.random.SeedSequence) ->
 
 
 def poisson_bootstrap_means(values: np.ndarray, n_boot: int, seed: int | np.random.SeedSequence = 0,
-                            n_jobs: int = 2) -> np.ndarray:
+                            n_jobs: int = 2, clusters: np.ndarray | None = None) -> np.ndarray:
     """(n_boot, m) Poisson-bootstrap replicates of the column means of ``values`` (n, m).
+    With ``clusters`` (n,) one weight per cluster (all its rows share it): the cluster bootstrap.
 
     Deterministic given (values, n_boot, seed), whatever ``n_jobs`` (threads over blocks of
     replicates; each block has its own random stream). Memory: O(n * m + n_jobs * CHUNK_ELEMENTS).
@@ -78,15 +79,23 @@ def poisson_bootstrap_means(values: np.ndarray, n_boot: int, seed: int | np.rand
     if not np.isfinite(y).all():
         raise DataError("bootstrap values must be finite (drop NaN metrics first)")
     mean = y.mean(axis=0)
-    yc = np.empty((y.shape[0], y.shape[1] + 1), dtype=np.float32)
-    yc[:, :-1] = y - mean
-    yc[:, -1] = 1.0
+    if clusters is None:
+        yc = np.empty((y.shape[0], y.shape[1] + 1), dtype=np.float32)
+        yc[:, :-1] = y - mean
+        yc[:, -1] = 1.0
+    else:  # rows = clusters: sums of the centred values, and the cluster sizes as the weight column
+        inv = np.unique(np.asarray(clusters), return_inverse=True)[1]
+        g = int(inv.max()) + 1
+        yc = np.empty((g, y.shape[1] + 1), dtype=np.float32)
+        for j in range(y.shape[1]):
+            yc[:, j] = np.bincount(inv, weights=y[:, j] - mean[j], minlength=g)
+        yc[:, -1] = np.bincount(inv, minlength=g)
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     n_blocks = -(-n_boot // BLOCK_REPLICATES)
     jobs = [(min(BLOCK_REPLICATES, n_boot - b * BLOCK_REPLICATES), child)
             for b, child in enumerate(ss.spawn(n_blocks))]
     with _single_threaded_blas():
-        if n_jobs > 1 and n_blocks > 1 and y.shape[0] * n_boot >= PARALLEL_MIN_ELEMENTS:
+        if n_jobs > 1 and n_blocks > 1 and yc.shape[0] * n_boot >= PARALLEL_MIN_ELEMENTS:
             with ThreadPoolExecutor(min(n_jobs, n_blocks)) as ex:
                 parts = list(ex.map(lambda j: _block_sums(yc, *j), jobs))
         else:

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from cs_lab.eval.stats.correction import holm
-from cs_lab.simulate.stats.analytic import LiftEstimate, two_proportion_ztest, welch_test
+from cs_lab.simulate.stats.analytic import LiftEstimate, cluster_ztest, two_proportion_ztest, welch_test
 from cs_lab.simulate.stats.bootstrap import bootstrap_pvalue, percentile_interval, poisson_bootstrap_means
 from cs_lab.simulate.stats.cuped import cuped_theta, variance_reduction
 
-BINARY_METRICS = frozenset({"conversion", "offer_conversion"})
+BINARY_METRICS = frozenset({"conversion", "offer_conversion", "incremental_conversion"})
 LIFT_COLUMNS = ("arm", "control", "metric", "method", "cuped", "n_arm", "n_control", "mean_arm",
                 "mean_control", "abs_lift", "abs_ci_low", "abs_ci_high", "rel_lift", "rel_ci_low",
                 "rel_ci_high", "p_value", "p_holm", "significant", "variance_reduction", "theta")
@@ -30,9 +30,11 @@ LIFT_COLUMNS = ("arm", "control", "metric", "method", "cuped", "n_arm", "n_contr
 
 def lift_table(values: dict[str, np.ndarray], arm: np.ndarray, names: Sequence[str], control: int, *,
                alpha: float = 0.05, n_bootstrap: int = 0, seed: int = 0,
-               covariate: np.ndarray | None = None) -> pd.DataFrame:
+               covariate: np.ndarray | None = None, clusters: np.ndarray | None = None) -> pd.DataFrame:
     """values: metric name -> (n,) per-session values (finite); arm: (n,) arm index per session.
-    With ``covariate`` every metric is also compared after CUPED adjustment."""
+    With ``covariate`` every metric is also compared after CUPED adjustment. With ``clusters`` (the
+    unit of randomisation, e.g. the customer of each session) the analytic rows are cluster-robust
+    z-tests ("cluster-z") and the bootstrap resamples clusters."""
     metrics = list(values)
     cols = {m: np.asarray(values[m], dtype=np.float64) for m in metrics}
     cuped: dict[str, tuple[np.ndarray, float, float]] = {}
@@ -50,19 +52,22 @@ def lift_table(values: dict[str, np.ndarray], arm: np.ndarray, names: Sequence[s
         ia = idx[a]
         for m in metrics:
             y = cols[m]
-            if m in BINARY_METRICS:
+            if clusters is not None:
+                est = cluster_ztest(y[ia], clusters[ia], y[ic], clusters[ic], alpha)
+            elif m in BINARY_METRICS:
                 est = two_proportion_ztest(float(y[ia].sum()), len(ia), float(y[ic].sum()), len(ic), alpha)
             else:
                 est = welch_test(y[ia], y[ic], alpha)
             rows.append(_row(names[a], names[control], m, est, False))
             if m in cuped:
                 adj, theta, vr = cuped[m]
-                est = welch_test(adj[ia], adj[ic], alpha, method="cuped-welch")
+                est = (cluster_ztest(adj[ia], clusters[ia], adj[ic], clusters[ic], alpha, method="cuped-cluster-z")
+                       if clusters is not None else welch_test(adj[ia], adj[ic], alpha, method="cuped-welch"))
                 if y[ic].mean() == 0:
                     est = replace(est, rel_lift=np.nan, rel_low=np.nan, rel_high=np.nan)
                 rows.append(_row(names[a], names[control], m, est, True, vr, theta))
     if n_bootstrap > 0 and treated:
-        rows += _bootstrap_rows(cols, cuped, idx, names, control, treated, alpha, n_bootstrap, seed)
+        rows += _bootstrap_rows(cols, cuped, idx, names, control, treated, alpha, n_bootstrap, seed, clusters)
     out = pd.DataFrame(rows, columns=[c for c in LIFT_COLUMNS if c not in ("p_holm", "significant")])
     p_holm = np.full(len(out), np.nan)
     if len(out):
@@ -85,11 +90,12 @@ def _row(arm: str, control: str, metric: str, est: LiftEstimate, is_cuped: bool,
             "rel_ci_high": est.rel_high, "p_value": est.p_value, "variance_reduction": vr, "theta": theta}
 
 
-def _bootstrap_rows(cols, cuped, idx, names, control, treated, alpha, n_boot, seed) -> list[dict]:
+def _bootstrap_rows(cols, cuped, idx, names, control, treated, alpha, n_boot, seed, clusters=None) -> list[dict]:
     metrics = list(cols)
     labels = [(m, False) for m in metrics] + [(m, True) for m in cuped]
     mat = np.column_stack([cols[m] for m in metrics] + [cuped[m][0] for m in cuped])
-    reps = {a: poisson_bootstrap_means(mat[idx[a]], n_boot, np.random.SeedSequence([seed, 0xB007, a]))
+    reps = {a: poisson_bootstrap_means(mat[idx[a]], n_boot, np.random.SeedSequence([seed, 0xB007, a]),
+                                       clusters=None if clusters is None else clusters[idx[a]])
             for a in [control, *treated]}
     rc = reps[control]
     raw_control = np.array([cols[m][idx[control]].mean() for m, _ in labels])

@@ -23,6 +23,7 @@ import math
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, stats
 
 from cs_lab.errors import ConfigError
@@ -89,8 +90,17 @@ def _solve_n(power_of_n, power: float, lo: float = 2.0) -> float:
 
 def sample_size_proportions(p_control: float, mde: float, *, relative: bool = True, alpha: float = 0.05,
                             power: float = 0.8, ratio: float = 1.0,
-                            method: Literal["normal", "arcsine"] = "normal") -> float:
-    """Control-arm sessions needed to detect ``mde`` on a conversion rate ``p_control``."""
+                            method: Literal["normal", "arcsine"] = "normal", design_effect: float = 1.0) -> float:
+    """Control-arm sessions needed to detect ``mde`` on a conversion rate ``p_control``; with clustered
+    randomisation (e.g. by customer) pass ``design_effect`` = 1 + (m_bar - 1) ICC: sessions scale by it."""
+    if not design_effect >= 1.0:
+        raise ConfigError(f"design_effect must be >= 1, got {design_effect}")
+    return design_effect * _sample_size_proportions(p_control, mde, relative=relative, alpha=alpha, power=power,
+                                                    ratio=ratio, method=method)
+
+
+def _sample_size_proportions(p_control: float, mde: float, *, relative: bool, alpha: float, power: float,
+                             ratio: float, method: str) -> float:
     _check(alpha, power, ratio)
     p2 = _p2(p_control, mde, relative)
     if method == "arcsine":
@@ -184,3 +194,29 @@ def power_table(p_control: float, mdes, *, powers=(0.8, 0.9), alpha: float = 0.0
             rows.append({"mde": float(m), "power": pw, "n_control": math.ceil(n),
                          "n_total": math.ceil(n) + math.ceil(ratio * n)})
     return pd.DataFrame(rows)
+
+
+def icc_anova(y: np.ndarray, clusters: np.ndarray) -> float:
+    """Intraclass correlation of ``y`` within ``clusters`` (one-way ANOVA estimator, unbalanced sizes):
+    rho = (MSB - MSW) / (MSB + (m0 - 1) MSW), m0 = (N - sum n_g^2 / N) / (G - 1); clipped to [0, 1]."""
+    y = np.asarray(y, dtype=np.float64)
+    inv = pd.factorize(np.asarray(clusters, dtype=object))[0]
+    ng = np.bincount(inv).astype(np.float64)
+    g, n = len(ng), float(len(y))
+    if g < 2 or n <= g:
+        return 0.0
+    means = np.bincount(inv, weights=y) / ng
+    msb = float((ng * (means - y.mean()) ** 2).sum()) / (g - 1)
+    msw = float(((y - means[inv]) ** 2).sum()) / (n - g)
+    m0 = (n - float((ng ** 2).sum()) / n) / (g - 1)
+    denom = msb + (m0 - 1) * msw
+    return float(np.clip((msb - msw) / denom, 0.0, 1.0)) if denom > 0 else 0.0
+
+
+def design_effect(y: np.ndarray, clusters: np.ndarray) -> tuple[float, float, float]:
+    """(deff, mean cluster size m_bar, ICC rho) with deff = 1 + (m_bar - 1) rho: how many times more
+    sessions a customer-randomised test needs than a session-randomised one (Kish)."""
+    sizes = np.bincount(pd.factorize(np.asarray(clusters, dtype=object))[0])
+    m_bar = float(sizes.mean()) if len(sizes) else 1.0
+    rho = icc_anova(y, clusters)
+    return 1.0 + (m_bar - 1.0) * rho, m_bar, rho
