@@ -26,7 +26,7 @@ from pydantic import Field
 from cs_lab.data.interactions import Interactions
 from cs_lab.data.queries import Queries
 from cs_lab.models.base import Recommender, sparse_from_state, sparse_state
-from cs_lab.models.basket.sequences import BasketSequences, dense_scores
+from cs_lab.models.basket.sequences import BasketSequences
 from cs_lab.models.config import ModelConfig
 from cs_lab.models.implicit_cf.item_knn import ItemKNN, ItemKNNConfig
 from cs_lab.models.registry import register
@@ -44,12 +44,24 @@ class RepeatExploreConfig(ModelConfig):
     neighbours: int = Field(50, ge=1, description="similar items kept per item (explore list)")
 
 
-def rank_scores(s: np.ndarray) -> np.ndarray:
-    """Rank (0 = best) of every finite entry per row (ties: lower index first); -1 for -inf."""
-    order = np.argsort(-s, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(s.shape[1])[None, :].repeat(s.shape[0], 0), axis=1)
-    return np.where(np.isfinite(s), ranks, -1)
+def row_ranks(m: sp.csr_matrix) -> np.ndarray:
+    """Rank (0 = best) of each stored entry within its row: larger value first, ties lower column
+    (indices sorted). One row at a time, so a row's ranks never depend on the other rows."""
+    ranks = np.empty(m.nnz, dtype=np.int64)
+    for r in range(m.shape[0]):
+        a, b = m.indptr[r], m.indptr[r + 1]
+        order = np.argsort(-m.data[a:b], kind="stable")
+        ranks[a + order] = np.arange(b - a)
+    return ranks
+
+
+def _drop(m: sp.csr_matrix, mask: sp.csr_matrix) -> sp.csr_matrix:
+    """``m`` without the entries where ``mask`` is non-zero (and without non-positive entries)."""
+    m = sp.csr_matrix(m - m.multiply(mask > 0))
+    m.data[m.data <= 0] = 0.0
+    m.eliminate_zeros()
+    m.sort_indices()
+    return m
 
 
 @register
@@ -67,49 +79,74 @@ class RepeatExplore(Recommender):
                                     fallback="none", num_threads=1))
         self.similarity_ = knn.fit(train).similarity_
         self.sequences_ = BasketSequences.from_interactions(train)
+        bought = sp.csr_matrix(train.customer_items, dtype=np.float64)
+        bought.eliminate_zeros()
+        bought.data[:] = 1.0
+        self.bought_ = bought
         self.popularity_ = np.asarray(train.item_popularity(), dtype=np.float64)
 
-    def _lists(self, queries: Queries) -> tuple[np.ndarray, np.ndarray]:
-        """Dense repeat and explore scores (-inf off each list; cart items off both)."""
+    def _lists(self, queries: Queries) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
+        """Repeat list, explore list (items reached by the neighbours) and the items on neither
+        list's tail (bought, in the cart, or reached), all CSR over the batch."""
         c = self.config
+        n = len(queries)
         rep = self.sequences_.profiles(queries.customers, self._weight)
-        top = np.asarray(rep.max(axis=1).todense()).ravel()
+        known = queries.customers >= 0
+        bought = sp.diags(known.astype(np.float64)) @ self.bought_[np.where(known, queries.customers, 0)]
+        cart = sp.csr_matrix(queries.carts, dtype=np.float64)
+        top = np.asarray(rep.max(axis=1).todense()).ravel() if n else np.zeros(0)
         norm = sp.diags(np.where(top > 0, 1.0 / np.where(top > 0, top, 1.0), 0.0)) @ rep
-        q = sp.csr_matrix(queries.carts, dtype=np.float64) + c.history_weight * norm
-        explore = dense_scores(sp.csr_matrix(q) @ self.similarity_, self.n_items)
-        repeat = dense_scores(rep, self.n_items)
-        # the tail of the explore list: every other item seen in training, by popularity, below
-        pop = self.popularity_
-        fill = np.where(pop > 0, pop / (pop.max() + 1.0) - 2.0, -np.inf)
-        rows, cols = np.nonzero(np.isneginf(explore))
-        explore[rows, cols] = fill[cols]
-        explore[np.isfinite(repeat)] = -np.inf                  # explore = never bought
-        cart = queries.carts.tocoo()
-        repeat[cart.row, cart.col] = -np.inf
-        explore[cart.row, cart.col] = -np.inf
-        return repeat, explore
+        explore = sp.csr_matrix((cart + c.history_weight * norm) @ self.similarity_)
+        explore = _drop(explore, bought + cart)                 # explore = never bought, not in the cart
+        repeat = _drop(rep, cart)
+        off_tail = sp.csr_matrix(bought + cart + (explore > 0))
+        off_tail.sort_indices()
+        return repeat, explore, off_tail
 
     def _score(self, queries: Queries) -> np.ndarray:
         c = self.config
-        repeat, explore = self._lists(queries)
+        n, n_items = len(queries), self.n_items
+        repeat, explore, off_tail = self._lists(queries)
+        pop = self.popularity_
+        seen = pop > 0
+        s = np.full((n, n_items), -np.inf)
+        r_rows = np.repeat(np.arange(n), np.diff(repeat.indptr))
+        e_rows = np.repeat(np.arange(n), np.diff(explore.indptr))
         if c.mix == "interleave":
             share = min(max(c.repeat_share, _EDGE), 1.0 - _EDGE)
-            rr, er = rank_scores(repeat), rank_scores(explore)
-            s = np.where(rr >= 0, -(rr + 0.5) / share, -np.inf)
-            return np.where(er >= 0, -(er + 0.5) / (1.0 - share), s)
-        rtop = np.where(np.isfinite(repeat), repeat, 0.0).max(axis=1, keepdims=True)
-        etop = np.where(explore > 0, explore, 0.0).max(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            s = np.where(np.isfinite(repeat), c.repeat_share * repeat / rtop, -np.inf)
-            reached = explore > 0           # reached by the neighbours (the popularity tail is < 0)
-            s = np.where(reached, (1.0 - c.repeat_share) * explore / np.where(etop > 0, etop, 1.0), s)
-        return np.where(np.isfinite(explore) & ~reached, explore, s)
+            s[r_rows, repeat.indices] = -(row_ranks(repeat) + 0.5) / share
+            s[e_rows, explore.indices] = -(row_ranks(explore) + 0.5) / (1.0 - share)
+            # the tail continues the explore ranks: position in the global popularity order among
+            # the row's tail items
+            order = np.lexsort((np.arange(n_items), -pop))
+            order = order[seen[order]]                      # seen items, most popular first
+            gpos = np.full(n_items, -1, dtype=np.int64)
+            gpos[order] = np.arange(len(order))
+            n_reached = np.diff(explore.indptr)
+            for r in range(n):
+                idx = off_tail.indices[off_tail.indptr[r]:off_tail.indptr[r + 1]]
+                keep = np.ones(len(order), dtype=bool)
+                keep[gpos[idx][gpos[idx] >= 0]] = False
+                tail = order[keep]
+                s[r, tail] = -(n_reached[r] + np.arange(len(tail)) + 0.5) / (1.0 - share)
+            return s
+        rtop = np.asarray(repeat.max(axis=1).todense()).ravel()
+        etop = np.asarray(explore.max(axis=1).todense()).ravel()
+        s[r_rows, repeat.indices] = c.repeat_share * repeat.data / rtop[r_rows]
+        s[e_rows, explore.indices] = (1.0 - c.repeat_share) * explore.data / etop[e_rows]
+        fill = np.where(seen, pop / (pop.max() + 1.0) - 2.0, -np.inf)
+        off = np.zeros((n, n_items), dtype=bool)
+        o_rows = np.repeat(np.arange(n), np.diff(off_tail.indptr))
+        off[o_rows, off_tail.indices] = True
+        np.copyto(s, np.broadcast_to(fill, s.shape), where=~off & np.isneginf(s))
+        return s
 
     def _state(self):
         return {**self.sequences_.state("sequences"), **sparse_state("similarity", self.similarity_),
-                "popularity": self.popularity_}
+                **sparse_state("bought", self.bought_), "popularity": self.popularity_}
 
     def _set_state(self, arrays):
         self.sequences_ = BasketSequences.from_state("sequences", arrays)
         self.similarity_ = sparse_from_state("similarity", arrays)
+        self.bought_ = sparse_from_state("bought", arrays)
         self.popularity_ = arrays["popularity"]

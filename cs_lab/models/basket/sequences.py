@@ -114,11 +114,10 @@ def top_neighbours(sim: np.ndarray, k: int, positive_only: bool = True) -> sp.cs
 
 def dense_scores(m: sp.csr_matrix, n_items: int) -> np.ndarray:
     """Dense (rows, n_items) block: the stored positive values, -inf elsewhere."""
-    m = sp.csr_matrix(m)
-    s = np.full((m.shape[0], n_items), -np.inf)
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    pos = m.data > 0
-    s[rows[pos], m.indices[pos]] = m.data[pos]
+    s = sp.csr_matrix(m).toarray()
+    if s.shape[1] != n_items:
+        raise ValueError(f"score block has {s.shape[1]} columns, expected {n_items}")
+    s[s <= 0] = -np.inf
     return s
 
 
@@ -128,6 +127,5 @@ def fill_with_popularity(s: np.ndarray, popularity: np.ndarray) -> np.ndarray:
     pop = np.asarray(popularity, dtype=np.float64)
     top = float(pop.max()) if pop.size else 0.0
     fill = np.where(pop > 0, pop / (top + 1.0) - 2.0, -np.inf)
-    rows, cols = np.nonzero(np.isneginf(s))
-    s[rows, cols] = fill[cols]
+    np.copyto(s, np.broadcast_to(fill, s.shape), where=np.isneginf(s))
     return s
