@@ -26,7 +26,7 @@ from pydantic import Field
 from cs_lab.data.interactions import Interactions
 from cs_lab.data.queries import Queries
 from cs_lab.models.base import Recommender, sparse_from_state, sparse_state
-from cs_lab.models.basket.sequences import BasketSequences
+from cs_lab.models.basket.sequences import BasketSequences, customer_rows
 from cs_lab.models.config import ModelConfig
 from cs_lab.models.implicit_cf.item_knn import ItemKNN, ItemKNNConfig
 from cs_lab.models.registry import register
@@ -91,8 +91,7 @@ class RepeatExplore(Recommender):
         c = self.config
         n = len(queries)
         rep = self.sequences_.profiles(queries.customers, self._weight)
-        known = queries.customers >= 0
-        bought = sp.diags(known.astype(np.float64)) @ self.bought_[np.where(known, queries.customers, 0)]
+        bought = customer_rows(self.bought_, queries.customers)
         cart = sp.csr_matrix(queries.carts, dtype=np.float64)
         top = np.asarray(rep.max(axis=1).todense()).ravel() if n else np.zeros(0)
         norm = sp.diags(np.where(top > 0, 1.0 / np.where(top > 0, top, 1.0), 0.0)) @ rep

@@ -129,3 +129,13 @@ def fill_with_popularity(s: np.ndarray, popularity: np.ndarray) -> np.ndarray:
     fill = np.where(pop > 0, pop / (top + 1.0) - 2.0, -np.inf)
     np.copyto(s, np.broadcast_to(fill, s.shape), where=np.isneginf(s))
     return s
+
+
+def customer_rows(m: sp.csr_matrix, customers: np.ndarray) -> sp.csr_matrix:
+    """Rows of a (n_customers, n_items) CSR for each query's customer; empty rows for -1."""
+    customers = np.asarray(customers, dtype=np.int64)
+    known = np.flatnonzero(customers >= 0)
+    sel = sp.csr_matrix((np.ones(len(known)), (known, customers[known])), shape=(len(customers), m.shape[0]))
+    out = sp.csr_matrix(sel @ m)
+    out.sort_indices()
+    return out

@@ -24,7 +24,8 @@ from pydantic import Field
 from cs_lab.data.interactions import Interactions
 from cs_lab.data.queries import Queries
 from cs_lab.models.base import Recommender, sparse_from_state, sparse_state
-from cs_lab.models.basket.sequences import BasketSequences, dense_scores, fill_with_popularity, top_neighbours
+from cs_lab.models.basket.sequences import (BasketSequences, customer_rows, dense_scores, fill_with_popularity,
+                                             top_neighbours)
 from cs_lab.models.config import ModelConfig
 from cs_lab.models.registry import register
 
@@ -82,12 +83,8 @@ class UPCF(Recommender):
         c = self.config
         own = self.sequences_.profiles(queries.customers, self._weight, queries.carts)
         # items the query's customer ever bought, plus the cart
-        items = sp.csr_matrix((len(queries), self.n_items))
-        known = queries.customers >= 0
-        if known.any():
-            sel = sp.diags(known.astype(np.float64)) @ self.bought_[np.where(known, queries.customers, 0)]
-            items = items + sel
-        items = sp.csr_matrix(items + sp.csr_matrix(queries.carts, dtype=np.float64))
+        items = customer_rows(self.bought_, queries.customers) + sp.csr_matrix(queries.carts, dtype=np.float64)
+        items = sp.csr_matrix(items)
         items.eliminate_zeros()
         items.data[:] = 1.0
         nb = top_neighbours(self._similarity(items, queries.customers), c.neighbours)

@@ -209,3 +209,15 @@ def test_explore_follows_item_neighbours_of_the_cart():
     q = queries_for(train, [("u", ["bread"]), (None, ["soap"])])
     top = ranked(RepeatExplore(repeat_share=0.0, weighting="cosine", neighbours=5).fit(train), train, q, k=1)
     assert top == [["butter"], ["sponge"]]
+
+
+@pytest.mark.parametrize("model", [TIFUKNN(neighbours=5), UPCF(), RepeatExplore(neighbours=5)],
+                         ids=["tifu_knn", "upcf", "repeat_explore"])
+def test_anonymous_only_data_falls_back_gracefully(model):
+    # no basket has a customer: no sequences, no neighbours; carts still get a full list
+    train = make_train([(None, ["a", "b"], 0), (None, ["a", "c"], 1), (None, ["b", "c", "d"], 2)])
+    assert train.n_customers == 0
+    q = queries_for(train, [(None, ["a"]), (None, [])])
+    ids, scores = model.fit(train).recommend(q, 3)
+    assert (ids >= 0).all() and np.isfinite(scores).all()
+    assert 0 not in ids[0]                                  # "a" is in the cart
