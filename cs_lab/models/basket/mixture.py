@@ -122,12 +122,16 @@ class RepeatExplore(Recommender):
             gpos = np.full(n_items, -1, dtype=np.int64)
             gpos[order] = np.arange(len(order))
             n_reached = np.diff(explore.indptr)
-            for r in range(n):
-                idx = off_tail.indices[off_tail.indptr[r]:off_tail.indptr[r + 1]]
-                keep = np.ones(len(order), dtype=bool)
-                keep[gpos[idx][gpos[idx] >= 0]] = False
-                tail = order[keep]
-                s[r, tail] = -(n_reached[r] + np.arange(len(tail)) + 0.5) / (1.0 - share)
+            # off[r, p]: the item at popularity position p is bought, in the cart or reached
+            off = np.zeros((n, len(order)), dtype=bool)
+            o_rows = np.repeat(np.arange(n), np.diff(off_tail.indptr))
+            gp = gpos[off_tail.indices]
+            off[o_rows[gp >= 0], gp[gp >= 0]] = True
+            before = np.cumsum(off, axis=1, dtype=np.int64) - off      # off items ahead of position p
+            rank = n_reached[:, None] + np.arange(len(order))[None, :] - before
+            block = s[:, order]
+            np.copyto(block, -(rank + 0.5) / (1.0 - share), where=~off)
+            s[:, order] = block
             return s
         rtop = np.asarray(repeat.max(axis=1).todense()).ravel()
         etop = np.asarray(explore.max(axis=1).todense()).ravel()

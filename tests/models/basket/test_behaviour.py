@@ -221,3 +221,18 @@ def test_anonymous_only_data_falls_back_gracefully(model):
     ids, scores = model.fit(train).recommend(q, 3)
     assert (ids >= 0).all() and np.isfinite(scores).all()
     assert 0 not in ids[0]                                  # "a" is in the cart
+
+
+def test_interleave_continues_with_the_popularity_tail_ranked_among_new_items():
+    # u bought the four most popular items (p1..p4); nothing reaches new items (empty cart,
+    # history_weight 0), so the explore list is the tail: the most popular items u never bought.
+    rows = [(f"c{i}", ["p1", "p2", "p3", "p4"], i) for i in range(8)]
+    rows += [(f"d{i}", ["q1", "q2", "q3"], i) for i in range(5)] + [(f"e{i}", ["q1"], i) for i in range(3)]
+    rows += [("u", ["p1", "p2"], 20), ("u", ["p3", "p4"], 21)]
+    train = make_train(rows)
+    q = queries_for(train, [("u", [])])
+    model = RepeatExplore(repeat_share=0.5, history_weight=0.0, neighbours=5).fit(train)
+    top = ranked(model, train, q, k=6)[0]
+    # repeat: p3, p4 (newest, tie -> lower index), then p1; tail: q1, q2, q3 by popularity, each tail
+    # rank counted among items u never bought (q1 is rank 0, not 4); equal scores -> lower index first
+    assert top == ["p3", "q1", "p4", "q2", "p1", "q3"], top
