@@ -39,7 +39,7 @@ class RepeatExploreConfig(ModelConfig):
     repeat_share: float = Field(0.6, ge=0.0, le=1.0, description="share of the list given to repeat items")
     mix: Literal["interleave", "score"] = "interleave"
     repeat_decay: float = Field(0.9, gt=0.0, le=1.0, description="per-basket decay of the repeat frequency (1 = plain counts)")
-    history_weight: float = Field(0.5, ge=0.0, description="weight of the history (vs the cart) in the explore query")
+    history_weight: float = Field(0.1, ge=0.0, description="weight of the history (vs the cart) in the explore query")
     weighting: Literal["cosine", "bm25", "tfidf"] = "bm25"
     neighbours: int = Field(50, ge=1, description="similar items kept per item (explore list)")
 

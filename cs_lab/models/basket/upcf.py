@@ -32,7 +32,7 @@ from cs_lab.models.registry import register
 
 class UPCFConfig(ModelConfig):
     model: Literal["upcf"] = "upcf"
-    recency: int = Field(5, ge=0, description="r: the last r baskets make the user-wise popularity (0 = all)")
+    recency: int = Field(25, ge=0, description="r: the last r baskets make the user-wise popularity (0 = all)")
     alpha: float = Field(0.75, ge=0.0, le=1.0, description="asymmetric cosine exponent (0.5 = cosine)")
     locality: float = Field(5.0, ge=0.0, description="q: similarities raised to this power")
     neighbours: int = Field(100, ge=0, description="most similar customers used (0 = all)")
