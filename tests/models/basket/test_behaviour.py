@@ -236,3 +236,10 @@ def test_interleave_continues_with_the_popularity_tail_ranked_among_new_items():
     # repeat: p3, p4 (newest, tie -> lower index), then p1; tail: q1, q2, q3 by popularity, each tail
     # rank counted among items u never bought (q1 is rank 0, not 4); equal scores -> lower index first
     assert top == ["p3", "q1", "p4", "q2", "p1", "q3"], top
+
+
+def test_basket_models_are_deterministic_and_registered():
+    from cs_lab.models import registry
+
+    for name, cls in (("tifu_knn", TIFUKNN), ("upcf", UPCF), ("repeat_explore", RepeatExplore)):
+        assert registry.get(name) is cls and cls.stochastic is False
