@@ -37,6 +37,9 @@ def configs(dataset: str) -> dict[str, dict]:
         "blend": {"model": "blend", "models": {"pop": {"model": "popularity"},
                                                "knn": {"model": "item_knn", "train_on": "baskets"}},
                   "weights": {"pop": 0.3, "knn": 1.0}},
+        "tifu_knn": {"model": "tifu_knn", "neighbours": 50},
+        "upcf": {"model": "upcf"},
+        "repeat_explore": {"model": "repeat_explore", "neighbours": 20},
     }
 
 
