@@ -36,7 +36,8 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def print_priors(priors, file=sys.stdout) -> None:
+def print_priors(priors, file=None) -> None:
+    file = file or sys.stdout  # looked up at call time (a default of sys.stdout is frozen at import)
     rows = [(p.name, _fmt(p.value), _fmt(p.se), f"[{_fmt(p.ci_low)}, {_fmt(p.ci_high)}]", p.distribution,
              f"{p.n:,}" if p.n is not None else "-") for p in priors]
     head = ("name", "value", "se", "95% interval", "distribution", "n")
@@ -74,7 +75,8 @@ def cmd_estimate(args) -> int:
     return 0
 
 
-def print_placebo(res, file=sys.stdout) -> None:
+def print_placebo(res, file=None) -> None:
+    file = file or sys.stdout
     fit = res.placebo.fit
     print(f"\nlead placebo ({res.placebo.time_effects} time effects): coefficient of next week's promotion "
           "next to this week's (absolute change of the weekly purchase probability; 95% CI)", file=file)
