@@ -10,7 +10,8 @@ A fitted factor model keeps, as plain NumPy arrays copied out of the library:
 
 A query is scored as ``q . y_i + b_i`` where q is the query vector:
 
-    cart only             q = fold_in(cart)            (subclass: exact ALS solve, or mean of items)
+    cart only             q = fold_in(cart)            (subclass: exact ALS solve, or the model's own
+                                                         loss minimised over q: fold_in.py)
     customer only         q = customer vector           (when use_customer and the customer is known)
     cart and customer     q = (1 - w) fold_in(cart) + w customer vector,   w = customer_weight
     neither               no signal: popularity scores (fallback="popularity") or all -inf ("none")
@@ -25,7 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from cs_lab.data.interactions import Interactions
 from cs_lab.data.queries import Queries
@@ -56,6 +57,15 @@ class FactorConfig(CartScoringConfig):
     iterations: int = Field(15, ge=1)
 
 
+class FoldInFields(BaseModel):
+    """Mixed into the configs of the models whose carts are folded in by ``fold_in.fold_in``."""
+
+    fold_in_iterations: int = Field(5, ge=1, le=1000, description="solver iterations per cart fold-in")
+    fold_in_negatives: int = Field(
+        1024, ge=1, description="negative items the fold-in ranks the cart against (a draw seeded by "
+                                "`seed`; every item when the catalogue has no more)")
+
+
 class FactorRecommender(Recommender):
     stochastic = True   # random initialisation (and sampling for BPR / LMF / LightFM)
     """Base of the factor models: NumPy scoring of copied-out factors (see module docstring).
@@ -81,7 +91,8 @@ class FactorRecommender(Recommender):
     # -- fitted state ------------------------------------------------------------
     def _set_common(self, train: Interactions, matrix: sp.csr_matrix) -> None:
         self.popularity_ = np.asarray(train.item_popularity(), dtype=np.float64)
-        self.known_items_ = np.asarray(matrix.getnnz(axis=0) > 0)
+        self.item_counts_ = np.asarray(matrix.getnnz(axis=0), dtype=np.int64)  # rows holding each item
+        self.known_items_ = self.item_counts_ > 0
 
     def _set_factors(self, item_factors: np.ndarray, item_bias: np.ndarray | None,
                      customer_factors: np.ndarray | None, train: Interactions) -> None:
@@ -158,7 +169,7 @@ class FactorRecommender(Recommender):
     def _state(self) -> dict[str, Any]:
         return {"item_factors": self.item_factors_, "item_bias": self.item_bias_,
                 "customer_factors": self.customer_factors_, "popularity": self.popularity_,
-                "known_items": self.known_items_}
+                "known_items": self.known_items_, "item_counts": self.item_counts_}
 
     def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
         self.item_factors_ = arrays["item_factors"]
@@ -166,7 +177,58 @@ class FactorRecommender(Recommender):
         self.customer_factors_ = arrays["customer_factors"]
         self.popularity_ = arrays["popularity"]
         self.known_items_ = arrays["known_items"].astype(bool)
+        # models saved before item_counts was kept: training popularity is the nearest stand-in
+        self.item_counts_ = np.asarray(arrays.get("item_counts", self.popularity_), dtype=np.int64)
         self._invalidate_cache()
+
+
+class LossFoldInRecommender(FactorRecommender):
+    """A factor model whose carts (and, in basket mode, customer histories) are folded in by
+    minimising its own training loss over the query vector (``fold_in.fold_in``); never the mean
+    of the items' factors. Subclasses say which loss and which negatives (``_fold_in_setup``)."""
+
+    @abstractmethod
+    def _fold_in_setup(self, rows: sp.csr_matrix, history: bool) -> tuple[sp.csr_matrix, dict[str, Any]]:
+        """(weights a_i as a CSR over the rows, keyword arguments of fold_in.fold_in)."""
+
+    @abstractmethod
+    def _negative_weights(self) -> np.ndarray:
+        """(n_items,) how often training draws each item as a negative (any scale)."""
+
+    def _invalidate_cache(self) -> None:
+        super()._invalidate_cache()
+        self._negatives = None
+
+    @property
+    def negatives(self):
+        from cs_lab.models.implicit_cf.fold_in import Negatives
+
+        if getattr(self, "_negatives", None) is None:
+            self._negatives = Negatives.draw(self._negative_weights(), self.config.fold_in_negatives,
+                                             self.config.seed)
+        return self._negatives
+
+    def _fold_in_rows(self, rows: sp.csr_matrix, history: bool) -> np.ndarray:
+        from cs_lab.models.implicit_cf.fold_in import fold_in
+
+        weights, kwargs = self._fold_in_setup(sp.csr_matrix(rows, dtype=np.float64), history)
+        return fold_in(weights, self.item_factors_, self.item_bias_, self.negatives,
+                       iterations=self.config.fold_in_iterations, **kwargs)
+
+    def _fold_in_carts(self, carts: sp.csr_matrix) -> np.ndarray:
+        return self._fold_in_rows(carts, history=False)
+
+    def _fold_in_history(self, customer_items: sp.csr_matrix) -> np.ndarray:
+        return self._fold_in_rows(customer_items, history=True)
+
+
+def binary_row_weights(rows: sp.csr_matrix) -> sp.csr_matrix:
+    """Each row's entries at 1 / (its number of entries): a pairwise loss averaged over the row."""
+    out = sp.csr_matrix(rows, dtype=np.float64, copy=True)
+    out.eliminate_zeros()
+    counts = np.diff(out.indptr)
+    out.data = np.repeat(1.0 / np.maximum(counts, 1), counts)
+    return out
 
 
 class ImplicitFactorRecommender(FactorRecommender):

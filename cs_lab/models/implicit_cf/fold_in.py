@@ -1,0 +1,328 @@
+"""Cart fold-in under a model's own loss, item factors held fixed (BPR, LMF, LightFM).
+
+For a row (a cart, or a customer's history) with positive items C and weights a_i, the query
+vector x minimises one of two convex objectives over a fixed, seeded set of negative items N
+with probabilities p_j (``Negatives``; s_k = x . y_k + b_k):
+
+    pairwise (BPR)    f(x) = sum_i a_i sum_j p~_j softplus(-(s_i - s_j))              + lam/2 |x|^2
+    pointwise (LMF)   f(x) = sum_i a_i softplus(-s_i) + m sum_j p_j softplus(s_j)     + lam/2 |x|^2
+
+(p~_j = p_j, or 0 for a negative that is itself in the row when ``exclude_positives``; m is the
+row's negative mass). With ``user_bias`` x carries a free bias coordinate (y_k gets a constant 1).
+
+Solver: majorise-minimise with Boehning's bound sigma' <= 1/4, which gives every row a fixed
+Hessian bound H (built once from the row's items and the negatives' precomputed second moment).
+Each iteration takes the direction -H^-1 g, then the better of the MM step (t = 1, which never
+increases f) and the exact 1-D Newton step on the line (scores are linear in x, so trying a
+step costs no matrix product). Rows are sorted by length and solved in padded blocks; each row's
+result does not depend on the others in its block. Pure NumPy; rows without entries give zeros.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from cs_lab.models.implicit_cf.matrices import _one_blas_thread
+
+Loss = Literal["pairwise", "pointwise"]
+
+
+@dataclass(frozen=True)
+class Negatives:
+    """Negative items and their probabilities (summing to 1), fixed for a fitted model."""
+
+    items: np.ndarray     # (S,) int64, sorted, distinct
+    weights: np.ndarray   # (S,) float64
+
+    @classmethod
+    def draw(cls, item_weights: np.ndarray, size: int, seed: int) -> "Negatives":
+        """Items with probability proportional to ``item_weights`` (zero = never drawn): all of
+        them with their exact probabilities when at most ``size`` items qualify, otherwise
+        ``size`` seeded draws with replacement, as distinct items weighted by their counts."""
+        w = np.asarray(item_weights, dtype=np.float64)
+        ok = np.flatnonzero(w > 0)
+        if len(ok) == 0:
+            return cls(np.zeros(0, np.int64), np.zeros(0))
+        if len(ok) <= size:
+            return cls(ok.astype(np.int64), w[ok] / w[ok].sum())
+        rng = np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, 0xF01D]))
+        draws = rng.choice(len(w), size=size, replace=True, p=w / w.sum())
+        items, counts = np.unique(draws, return_counts=True)
+        return cls(items.astype(np.int64), counts / float(size))
+
+
+def fold_in(rows: sp.csr_matrix, item_factors: np.ndarray, item_bias: np.ndarray, negatives: Negatives, *,
+            loss: Loss, regularization: float, iterations: int, negative_mass: np.ndarray | None = None,
+            user_bias: bool = False, exclude_positives: bool = False, max_block: int = 1 << 22) -> np.ndarray:
+    """(n, F) float64 query vectors for the rows of ``rows`` (its values are the weights a_i).
+
+    ``negative_mass`` (n,) is m per row (pointwise loss only). The user bias, when solved for, is
+    dropped from the result: it does not change a ranking."""
+    if loss not in ("pairwise", "pointwise"):
+        raise ValueError(f"loss must be 'pairwise' or 'pointwise', got {loss!r}")
+    rows = sp.csr_matrix(rows, dtype=np.float64)
+    n, f = rows.shape[0], item_factors.shape[1]
+    y = np.asarray(item_factors, dtype=np.float64)
+    if user_bias:
+        y = np.concatenate([y, np.ones((len(y), 1))], axis=1)
+    b = np.asarray(item_bias, dtype=np.float64)
+    d = y.shape[1]
+    yn, bn, p = y[negatives.items], b[negatives.items], negatives.weights
+    mu, g2 = p @ yn, (yn * p[:, None]).T @ yn
+    mass = np.zeros(n) if negative_mass is None else np.asarray(negative_mass, dtype=np.float64)
+    slot = np.full(len(y), -1, np.int64)
+    slot[negatives.items] = np.arange(len(negatives.items))
+    out = np.zeros((n, d))
+    counts = np.diff(rows.indptr)
+    order = np.flatnonzero(counts)
+    order = order[np.argsort(counts[order], kind="stable")]
+    start = 0
+    with _one_blas_thread():
+        while start < len(order):
+            # largest block whose (rows, longest, S) pair tensors fit the budget
+            cost = np.arange(1, len(order) - start + 1) * (counts[order[start:]] + 1) * max(len(p), d)
+            stop = start + max(1, int(np.searchsorted(cost, max_block, side="right")))
+            r = order[start:stop]
+            items, a = _padded(rows, r, int(counts[order[stop - 1]]))
+            solver = _Block(y[items], b[items], a, yn, bn, p, mu, g2, loss, float(regularization), mass[r])
+            if exclude_positives and loss == "pairwise":
+                solver.mask_positives(slot[items], a > 0)
+            out[r] = solver.solve(iterations)
+            start = stop
+    return out[:, :f]
+
+
+def _padded(rows: sp.csr_matrix, r: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    starts, sizes = rows.indptr[r], np.diff(rows.indptr)[r]
+    pos = np.arange(length)[None, :]
+    valid = pos < sizes[:, None]
+    idx = np.where(valid, starts[:, None] + pos, 0)
+    return np.where(valid, rows.indices[idx], 0), np.where(valid, rows.data[idx], 0.0)
+
+
+def _pairs_grad(sc, sn, a, p, lengths, rows, r_row, r_col, loss):  # pragma: no cover - compiled
+    """For each listed row r: r_row[r, i] = sum_j w_ij sigmoid(-z_ij), r_col[r, j] = sum_i (same) and
+    loss[r] = sum_ij w_ij softplus(-z_ij), with z_ij = sc_i - sn_j and w_ij = a_i p_j."""
+    s = sn.shape[1]
+    for k in range(len(rows)):
+        r = rows[k]
+        total = 0.0
+        for j in range(s):
+            r_col[r, j] = 0.0
+        for i in range(lengths[r]):
+            acc = 0.0
+            for j in range(s):
+                w = a[r, i] * p[r, j]
+                if w == 0.0:
+                    continue
+                z = sc[r, i] - sn[r, j]
+                e = np.exp(-abs(z))
+                sig = 1.0 / (1.0 + e) if z < 0 else e / (1.0 + e)   # sigmoid(-z)
+                total += w * (max(-z, 0.0) + np.log1p(e))
+                acc += w * sig
+                r_col[r, j] += w * sig
+            r_row[r, i] = acc
+        loss[r] = total
+
+
+def _pairs_curvature(sc, sn, uc, un, a, p, lengths, out):  # pragma: no cover - compiled
+    """out[r] = sum_ij a_i p_j sigmoid'(z_ij) (uc_i - un_j)^2: the loss's curvature along a step."""
+    m, s = sn.shape
+    for r in range(m):
+        c = 0.0
+        for i in range(lengths[r]):
+            for j in range(s):
+                w = a[r, i] * p[r, j]
+                if w == 0.0:
+                    continue
+                e = np.exp(-abs(sc[r, i] - sn[r, j]))
+                du = uc[r, i] - un[r, j]
+                c += w * e / ((1.0 + e) * (1.0 + e)) * du * du
+        out[r] = c
+
+
+def _row_sums(v, lengths, out):  # pragma: no cover - compiled
+    """out[r] = v[r, 0] + ... + v[r, lengths[r] - 1], in that order (independent of the padding)."""
+    for r in range(v.shape[0]):
+        acc = 0.0
+        for i in range(lengths[r]):
+            acc += v[r, i]
+        out[r] = acc
+
+
+def _row_combine(coef, yc, lengths, out):  # pragma: no cover - compiled
+    """out[r] = sum_i coef[r, i] yc[r, i] over the row's entries, in order."""
+    m, _, d = yc.shape
+    for r in range(m):
+        for k in range(d):
+            out[r, k] = 0.0
+        for i in range(lengths[r]):
+            c = coef[r, i]
+            for k in range(d):
+                out[r, k] += c * yc[r, i, k]
+
+
+def _row_outer(a, yc, lengths, out):  # pragma: no cover - compiled
+    """out[r] = sum_i a[r, i] yc[r, i] yc[r, i]^T over the row's entries, in order."""
+    m, _, d = yc.shape
+    for r in range(m):
+        for k in range(d):
+            for q in range(d):
+                out[r, k, q] = 0.0
+        for i in range(lengths[r]):
+            for k in range(d):
+                c = a[r, i] * yc[r, i, k]
+                for q in range(d):
+                    out[r, k, q] += c * yc[r, i, q]
+
+
+def _row_project(yc, v, out):  # pragma: no cover - compiled
+    """out[r, i] = yc[r, i] . v[r]."""
+    m, length, d = yc.shape
+    for r in range(m):
+        for i in range(length):
+            acc = 0.0
+            for k in range(d):
+                acc += yc[r, i, k] * v[r, k]
+            out[r, i] = acc
+
+
+_KERNELS = (_pairs_grad, _pairs_curvature, _row_sums, _row_combine, _row_outer, _row_project)
+try:
+    import numba as _nb
+    # serial: one cart's numbers never depend on threads, and BLAS / implicit own the cores
+    _KERNELS = tuple(_nb.njit(cache=True, nogil=True)(k) for k in _KERNELS)
+except ImportError:  # pragma: no cover - numba is a dependency
+    pass
+_pairs_grad_c, _pairs_curvature_c, _row_sums_c, _row_combine_c, _row_outer_c, _row_project_c = _KERNELS
+
+
+def _sum_rows(v, lengths):
+    out = np.empty(v.shape[0])
+    _row_sums_c(np.ascontiguousarray(v, dtype=np.float64), lengths, out)
+    return out
+
+
+def _combine(coef, yc, lengths):
+    out = np.empty((yc.shape[0], yc.shape[2]))
+    _row_combine_c(np.ascontiguousarray(coef, dtype=np.float64), yc, lengths, out)
+    return out
+
+
+def _project(yc, v):
+    out = np.empty(yc.shape[:2])
+    _row_project_c(yc, np.ascontiguousarray(v), out)
+    return out
+
+
+def _log1pexp(z: np.ndarray) -> np.ndarray:
+    """softplus(z) = log(1 + e^z), without overflow."""
+    return np.logaddexp(0.0, z)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+class _Block:
+    """One block of rows: positives (m, L, D) with weights (m, L); negatives shared (S, D)."""
+
+    def __init__(self, yc, bc, a, yn, bn, p, mu, g2, loss, lam, mass):
+        self.yc, self.bc, self.a, self.yn, self.bn, self.loss, self.lam = yc, bc, a, yn, bn, loss, lam
+        m, _, d = yc.shape
+        self.p = np.broadcast_to(p, (m, len(p)))
+        self.mass = mass
+        # every sum over a row's entries runs over its own entries in order (numba), so a row's
+        # numbers do not depend on how long the other rows of its block are
+        self.lengths = lengths = (a != 0).sum(axis=1).astype(np.int64)   # padding sits at the end
+        outer = np.empty((m, d, d))
+        _row_outer_c(np.ascontiguousarray(a), yc, lengths, outer)
+        if loss == "pairwise":
+            total = _sum_rows(a, lengths)
+            ya = _combine(a, yc, lengths)
+            bound = outer - ya[:, :, None] * mu[None, None, :] - mu[None, :, None] * ya[:, None, :] \
+                + total[:, None, None] * g2
+        else:
+            bound = outer + mass[:, None, None] * g2
+        bound = 0.25 * bound + lam * np.eye(d)
+        if lam == 0.0:
+            bound += 1e-9 * np.eye(d)
+        self.h_inv = np.linalg.inv(bound)
+
+    def mask_positives(self, slots: np.ndarray, valid: np.ndarray) -> None:
+        p = np.array(self.p)
+        rr, cc = np.nonzero(valid & (slots >= 0))
+        p[rr, slots[rr, cc]] = 0.0
+        self.p = p
+
+    def solve(self, iterations: int) -> np.ndarray:
+        return self._solve_pairwise(iterations) if self.loss == "pairwise" else self._solve_pointwise(iterations)
+
+    def _newton_step(self, g, x):
+        g = g + self.lam * x
+        step = -np.matmul(self.h_inv, g[:, :, None])[:, :, 0]
+        uc = _project(self.yc, step)
+        un = step @ self.yn.T
+        return step, uc, un, (g * step).sum(axis=1), self.lam * (step * step).sum(axis=1)
+
+    @staticmethod
+    def _newton_t(slope, curv):
+        """1-D Newton step length on the line; >= 1 in exact arithmetic (H bounds the Hessian)."""
+        t = np.where(curv > 0, -slope / np.where(curv > 0, curv, 1.0), 1.0)
+        return np.clip(t, 1.0, 20.0)
+
+    def _solve_pairwise(self, iterations: int) -> np.ndarray:
+        """Per iteration one pass over the pairs for loss and gradient, one for the curvature along
+        the step. The Newton length is taken unchecked; a row whose loss then rose (seen in the
+        next pass) goes back and takes the MM step (t = 1), which never raises it."""
+        m, length, d = self.yc.shape
+        a, p, lengths = np.ascontiguousarray(self.a), np.ascontiguousarray(self.p), self.lengths
+        everyone = np.arange(m)
+        x = np.zeros((m, d))
+        sc, sn = self.bc.copy(), np.ascontiguousarray(np.broadcast_to(self.bn, p.shape))
+        r_row, r_col, loss, curv = np.zeros((m, length)), np.zeros(p.shape), np.zeros(m), np.zeros(m)
+        _pairs_grad_c(sc, sn, a, p, lengths, everyone, r_row, r_col, loss)
+        f = loss + 0.5 * self.lam * (x * x).sum(axis=1)
+        for it in range(iterations):
+            g = -_combine(r_row, self.yc, lengths) + r_col @ self.yn
+            step, uc, un, slope, curv_reg = self._newton_step(g, x)
+            _pairs_curvature_c(sc, sn, uc, un, a, p, lengths, curv)
+            t = self._newton_t(slope, curv + curv_reg)[:, None]
+            x_new, sc_new, sn_new = x + t * step, sc + t * uc, sn + t * un
+            _pairs_grad_c(sc_new, sn_new, a, p, lengths, everyone, r_row, r_col, loss)
+            f_new = loss + 0.5 * self.lam * (x_new * x_new).sum(axis=1)
+            back = np.flatnonzero(f_new > f)
+            if len(back):
+                x_new[back], sc_new[back], sn_new[back] = x[back] + step[back], sc[back] + uc[back], sn[back] + un[back]
+                _pairs_grad_c(sc_new, sn_new, a, p, lengths, back, r_row, r_col, loss)
+                f_new[back] = loss[back] + 0.5 * self.lam * (x_new[back] ** 2).sum(axis=1)
+            x, sc, sn, f = x_new, sc_new, sn_new, f_new
+        return x
+
+    def _solve_pointwise(self, iterations: int) -> np.ndarray:
+        m, _, d = self.yc.shape
+        a, w = self.a, self.mass[:, None] * self.p       # weights of positives / of negatives
+        x = np.zeros((m, d))
+        sc, sn = self.bc.copy(), np.broadcast_to(self.bn, self.p.shape).copy()
+
+        lengths = self.lengths
+
+        def loss(x_, sc_, sn_):
+            return (_sum_rows(a * _log1pexp(-sc_), lengths) + (w * _log1pexp(sn_)).sum(axis=1)
+                    + 0.5 * self.lam * (x_ * x_).sum(axis=1))
+
+        for _ in range(iterations):
+            pc, pn = _sigmoid(sc), _sigmoid(sn)
+            g = -_combine(a * (1.0 - pc), self.yc, lengths) + (w * pn) @ self.yn
+            step, uc, un, slope, curv_reg = self._newton_step(g, x)
+            curv = _sum_rows(a * pc * (1.0 - pc) * uc * uc, lengths) + (w * pn * (1.0 - pn) * un * un).sum(axis=1)
+            t = self._newton_t(slope, curv + curv_reg)[:, None]
+            f1, ft = loss(x + step, sc + uc, sn + un), loss(x + t * step, sc + t * uc, sn + t * un)
+            t = np.where((ft < f1)[:, None], t, 1.0)
+            x = x + t * step
+            sc, sn = sc + t * uc, sn + t * un
+        return x
