@@ -80,13 +80,10 @@ class FactorRecommender(Recommender):
     def _fold_in_carts(self, carts: sp.csr_matrix) -> np.ndarray:
         """(n, F) query vectors for binary cart rows (zero rows for empty carts)."""
 
+    @abstractmethod
     def _fold_in_history(self, customer_items: sp.csr_matrix) -> np.ndarray:
         """(n_customers, F) vectors from the customers' training histories (used when the model
-        has no customer factors of its own, e.g. train_on='baskets'). Default: count-weighted mean
-        of the items' factors."""
-        from cs_lab.models.implicit_cf.matrices import row_mean
-
-        return row_mean(customer_items, self.item_factors_)
+        has no customer factors of its own, e.g. train_on='baskets'), by the same fold-in as carts."""
 
     # -- fitted state ------------------------------------------------------------
     def _set_common(self, train: Interactions, matrix: sp.csr_matrix) -> None:
