@@ -104,44 +104,56 @@ def _padded(rows: sp.csr_matrix, r: np.ndarray, length: int) -> tuple[np.ndarray
     return np.where(valid, rows.indices[idx], 0), np.where(valid, rows.data[idx], 0.0)
 
 
-def _pairs_grad(sc, sn, a, p, lengths, rows, r_row, r_col, loss):  # pragma: no cover - compiled
-    """For each listed row r: r_row[r, i] = sum_j w_ij sigmoid(-z_ij), r_col[r, j] = sum_i (same) and
-    loss[r] = sum_ij w_ij softplus(-z_ij), with z_ij = sc_i - sn_j and w_ij = a_i p_j."""
+def _pair_exps(sc, sn, r, lengths, ep, en):  # pragma: no cover - compiled
+    """ep[i] = e^-(s_i - c), en[j] = e^(s_j - c) for row r (c = the row's mean positive score;
+    exponents clamped to +-300), so e^(s_j - s_i) = ep[i] * en[j]: two exponentials per item
+    instead of one per pair."""
+    c = 0.0
+    for i in range(lengths[r]):
+        c += sc[r, i]
+    c /= max(lengths[r], 1)
+    for i in range(lengths[r]):
+        ep[i] = np.exp(min(max(c - sc[r, i], -300.0), 300.0))
+    for j in range(sn.shape[1]):
+        en[j] = np.exp(min(max(sn[r, j] - c, -300.0), 300.0))
+
+
+def _pairs_grad(sc, sn, a, p, lengths, rows, r_row, r_col):  # pragma: no cover - compiled
+    """For each listed row r: r_row[r, i] = sum_j w_ij sigmoid(-z_ij) and r_col[r, j] = sum_i (same),
+    with z_ij = sc_i - sn_j and w_ij = a_i p_j: the pieces of the pairwise loss's gradient."""
     s = sn.shape[1]
+    ep, en = np.empty(sc.shape[1]), np.empty(s)
     for k in range(len(rows)):
         r = rows[k]
-        total = 0.0
+        _pair_exps(sc, sn, r, lengths, ep, en)
         for j in range(s):
             r_col[r, j] = 0.0
         for i in range(lengths[r]):
             acc = 0.0
+            ai = a[r, i]
             for j in range(s):
-                w = a[r, i] * p[r, j]
-                if w == 0.0:
-                    continue
-                z = sc[r, i] - sn[r, j]
-                e = np.exp(-abs(z))
-                sig = 1.0 / (1.0 + e) if z < 0 else e / (1.0 + e)   # sigmoid(-z)
-                total += w * (max(-z, 0.0) + np.log1p(e))
-                acc += w * sig
-                r_col[r, j] += w * sig
-            r_row[r, i] = acc
-        loss[r] = total
+                e = ep[i] * en[j]             # e^-z
+                v = p[r, j] * e / (1.0 + e)   # p_j sigmoid(-z); p_j = 0 for an excluded negative
+                acc += v
+                r_col[r, j] += ai * v
+            r_row[r, i] = ai * acc
 
 
 def _pairs_curvature(sc, sn, uc, un, a, p, lengths, out):  # pragma: no cover - compiled
     """out[r] = sum_ij a_i p_j sigmoid'(z_ij) (uc_i - un_j)^2: the loss's curvature along a step."""
     m, s = sn.shape
+    ep, en = np.empty(sc.shape[1]), np.empty(s)
     for r in range(m):
+        _pair_exps(sc, sn, r, lengths, ep, en)
         c = 0.0
         for i in range(lengths[r]):
+            part = 0.0
             for j in range(s):
-                w = a[r, i] * p[r, j]
-                if w == 0.0:
-                    continue
-                e = np.exp(-abs(sc[r, i] - sn[r, j]))
+                e = ep[i] * en[j]
+                q = 1.0 + e
                 du = uc[r, i] - un[r, j]
-                c += w * e / ((1.0 + e) * (1.0 + e)) * du * du
+                part += p[r, j] * e / (q * q) * du * du
+            c += a[r, i] * part
         out[r] = c
 
 
@@ -191,14 +203,20 @@ def _row_project(yc, v, out):  # pragma: no cover - compiled
             out[r, i] = acc
 
 
-_KERNELS = (_pairs_grad, _pairs_curvature, _row_sums, _row_combine, _row_outer, _row_project)
+_KERNELS = (_pair_exps, _pairs_grad, _pairs_curvature, _row_sums, _row_combine, _row_outer, _row_project)
 try:
     import numba as _nb
     # serial: one cart's numbers never depend on threads, and BLAS / implicit own the cores
-    _KERNELS = tuple(_nb.njit(cache=True, nogil=True)(k) for k in _KERNELS)
+    # the pair loops may reorder their sums over negatives (SIMD): fixed for a given build and
+    # number of negatives, so a row's result still does not depend on the other rows
+    _FAST = {"reassoc", "contract", "arcp"}
+    _pair_exps = _nb.njit(cache=True, nogil=True)(_pair_exps)   # called from the kernels below
+    _KERNELS = (_pair_exps, _nb.njit(cache=True, nogil=True, fastmath=_FAST)(_pairs_grad),
+                _nb.njit(cache=True, nogil=True, fastmath=_FAST)(_pairs_curvature)) + tuple(
+        _nb.njit(cache=True, nogil=True)(k) for k in _KERNELS[3:])
 except ImportError:  # pragma: no cover - numba is a dependency
     pass
-_pairs_grad_c, _pairs_curvature_c, _row_sums_c, _row_combine_c, _row_outer_c, _row_project_c = _KERNELS
+_, _pairs_grad_c, _pairs_curvature_c, _row_sums_c, _row_combine_c, _row_outer_c, _row_project_c = _KERNELS
 
 
 def _sum_rows(v, lengths):
@@ -262,8 +280,8 @@ class _Block:
     def solve(self, iterations: int) -> np.ndarray:
         return self._solve_pairwise(iterations) if self.loss == "pairwise" else self._solve_pointwise(iterations)
 
-    def _newton_step(self, g, x):
-        g = g + self.lam * x
+    def _newton_step(self, g):
+        """The MM direction -H^-1 g, its effect on the scores, the slope g . step and lam |step|^2."""
         step = -np.matmul(self.h_inv, g[:, :, None])[:, :, 0]
         uc = _project(self.yc, step)
         un = step @ self.yn.T
@@ -276,31 +294,36 @@ class _Block:
         return np.clip(t, 1.0, 20.0)
 
     def _solve_pairwise(self, iterations: int) -> np.ndarray:
-        """Per iteration one pass over the pairs for loss and gradient, one for the curvature along
-        the step. The Newton length is taken unchecked; a row whose loss then rose (seen in the
-        next pass) goes back and takes the MM step (t = 1), which never raises it."""
+        """Per iteration one pass over the pairs for the gradient, one for the curvature along the
+        step. The Newton length t is taken; where t > 1 and the slope at the new point is positive
+        (the minimum on the line may lie before t = 1), the row takes the MM step (t = 1) instead,
+        which never raises the loss. Otherwise the loss is convex and still falling at t, so it is
+        below its value at the start."""
         m, length, d = self.yc.shape
         a, p, lengths = np.ascontiguousarray(self.a), np.ascontiguousarray(self.p), self.lengths
-        everyone = np.arange(m)
         x = np.zeros((m, d))
         sc, sn = self.bc.copy(), np.ascontiguousarray(np.broadcast_to(self.bn, p.shape))
-        r_row, r_col, loss, curv = np.zeros((m, length)), np.zeros(p.shape), np.zeros(m), np.zeros(m)
-        _pairs_grad_c(sc, sn, a, p, lengths, everyone, r_row, r_col, loss)
-        f = loss + 0.5 * self.lam * (x * x).sum(axis=1)
-        for it in range(iterations):
-            g = -_combine(r_row, self.yc, lengths) + r_col @ self.yn
-            step, uc, un, slope, curv_reg = self._newton_step(g, x)
+        r_row, r_col, curv = np.zeros((m, length)), np.zeros(p.shape), np.zeros(m)
+
+        def gradient(rows, x_, sc_, sn_):
+            _pairs_grad_c(sc_, sn_, a, p, lengths, rows, r_row, r_col)
+            if len(rows) == m:
+                return -_combine(r_row, self.yc, lengths) + r_col @ self.yn + self.lam * x_
+            return -_combine(r_row[rows], self.yc[rows], lengths[rows]) + r_col[rows] @ self.yn + self.lam * x_[rows]
+
+        everyone = np.arange(m)
+        g = gradient(everyone, x, sc, sn)
+        for _ in range(iterations):
+            step, uc, un, slope, curv_reg = self._newton_step(g)
             _pairs_curvature_c(sc, sn, uc, un, a, p, lengths, curv)
             t = self._newton_t(slope, curv + curv_reg)[:, None]
             x_new, sc_new, sn_new = x + t * step, sc + t * uc, sn + t * un
-            _pairs_grad_c(sc_new, sn_new, a, p, lengths, everyone, r_row, r_col, loss)
-            f_new = loss + 0.5 * self.lam * (x_new * x_new).sum(axis=1)
-            back = np.flatnonzero(f_new > f)
+            g_new = gradient(everyone, x_new, sc_new, sn_new)
+            back = np.flatnonzero((t[:, 0] > 1.0) & ((g_new * step).sum(axis=1) > 0.0))
             if len(back):
                 x_new[back], sc_new[back], sn_new[back] = x[back] + step[back], sc[back] + uc[back], sn[back] + un[back]
-                _pairs_grad_c(sc_new, sn_new, a, p, lengths, back, r_row, r_col, loss)
-                f_new[back] = loss[back] + 0.5 * self.lam * (x_new[back] ** 2).sum(axis=1)
-            x, sc, sn, f = x_new, sc_new, sn_new, f_new
+                g_new[back] = gradient(back, x_new, sc_new, sn_new)
+            x, sc, sn, g = x_new, sc_new, sn_new, g_new
         return x
 
     def _solve_pointwise(self, iterations: int) -> np.ndarray:
@@ -317,8 +340,8 @@ class _Block:
 
         for _ in range(iterations):
             pc, pn = _sigmoid(sc), _sigmoid(sn)
-            g = -_combine(a * (1.0 - pc), self.yc, lengths) + (w * pn) @ self.yn
-            step, uc, un, slope, curv_reg = self._newton_step(g, x)
+            g = -_combine(a * (1.0 - pc), self.yc, lengths) + (w * pn) @ self.yn + self.lam * x
+            step, uc, un, slope, curv_reg = self._newton_step(g)
             curv = _sum_rows(a * pc * (1.0 - pc) * uc * uc, lengths) + (w * pn * (1.0 - pn) * un * un).sum(axis=1)
             t = self._newton_t(slope, curv + curv_reg)[:, None]
             f1, ft = loss(x + step, sc + uc, sn + un), loss(x + t * step, sc + t * uc, sn + t * un)
