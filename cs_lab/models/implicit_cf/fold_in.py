@@ -12,10 +12,13 @@ row's negative mass). With ``user_bias`` x carries a free bias coordinate (y_k g
 
 Solver: majorise-minimise with Boehning's bound sigma' <= 1/4, which gives every row a fixed
 Hessian bound H (built once from the row's items and the negatives' precomputed second moment).
-Each iteration takes the direction -H^-1 g, then the better of the MM step (t = 1, which never
-increases f) and the exact 1-D Newton step on the line (scores are linear in x, so trying a
-step costs no matrix product). Rows are sorted by length and solved in padded blocks; each row's
-result does not depend on the others in its block. Pure NumPy; rows without entries give zeros.
+Each iteration takes the direction -H^-1 g and the exact 1-D Newton length t >= 1 on that line
+(scores are linear in x, so moving along it costs no matrix product), guarded so that f never
+rises: the pairwise loss falls back to the MM step (t = 1) when the slope at the new point is
+positive, the pointwise loss keeps whichever of t and 1 gives the lower f. Rows are sorted by
+length and solved in padded blocks; sums over a row's own entries run in compiled loops in a
+fixed order (numba), so a row's result does not depend on the others in its block, bit for bit
+(no BLAS product: its rounding can depend on how many rows it gets). Rows without entries give zeros.
 """
 
 from __future__ import annotations
@@ -203,20 +206,62 @@ def _row_project(yc, v, out):  # pragma: no cover - compiled
             out[r, i] = acc
 
 
-_KERNELS = (_pair_exps, _pairs_grad, _pairs_curvature, _row_sums, _row_combine, _row_outer, _row_project)
+def _times_negatives(coef, yn, out):  # pragma: no cover - compiled
+    """out[r] = sum_j coef[r, j] yn[j] (j in order): a row's product with the negatives' factors."""
+    m, s = coef.shape
+    d = yn.shape[1]
+    for r in range(m):
+        for k in range(d):
+            out[r, k] = 0.0
+        for j in range(s):
+            c = coef[r, j]
+            for k in range(d):
+                out[r, k] += c * yn[j, k]
+
+
+def _negatives_dot(yn, v, out):  # pragma: no cover - compiled
+    """out[r, j] = yn[j] . v[r]."""
+    m, d = v.shape
+    for r in range(m):
+        for j in range(yn.shape[0]):
+            acc = 0.0
+            for k in range(d):
+                acc += yn[j, k] * v[r, k]
+            out[r, j] = acc
+
+
+def _matvec(h, v, out):  # pragma: no cover - compiled
+    """out[r] = h[r] @ v[r]."""
+    m, d, _ = h.shape
+    for r in range(m):
+        for k in range(d):
+            acc = 0.0
+            for q in range(d):
+                acc += h[r, k, q] * v[r, q]
+            out[r, k] = acc
+
+
+# row by row in a fixed order: a BLAS product's rounding can depend on how many rows it gets
+_KERNELS = (_pair_exps, _pairs_grad, _pairs_curvature, _row_sums, _row_combine, _row_outer, _row_project,
+            _times_negatives, _negatives_dot, _matvec)
 try:
     import numba as _nb
     # serial: one cart's numbers never depend on threads, and BLAS / implicit own the cores
-    # the pair loops may reorder their sums over negatives (SIMD): fixed for a given build and
-    # number of negatives, so a row's result still does not depend on the other rows
+    # the loops may reorder a sum (SIMD), but only over one row's own entries, the negatives or
+    # the factors: fixed for a given build, so a row's result still does not depend on the others
     _FAST = {"reassoc", "contract", "arcp"}
     _pair_exps = _nb.njit(cache=True, nogil=True)(_pair_exps)   # called from the kernels below
-    _KERNELS = (_pair_exps, _nb.njit(cache=True, nogil=True, fastmath=_FAST)(_pairs_grad),
-                _nb.njit(cache=True, nogil=True, fastmath=_FAST)(_pairs_curvature)) + tuple(
-        _nb.njit(cache=True, nogil=True)(k) for k in _KERNELS[3:])
+    _KERNELS = (_pair_exps,) + tuple(_nb.njit(cache=True, nogil=True, fastmath=_FAST)(k) for k in _KERNELS[1:])
 except ImportError:  # pragma: no cover - numba is a dependency
     pass
-_, _pairs_grad_c, _pairs_curvature_c, _row_sums_c, _row_combine_c, _row_outer_c, _row_project_c = _KERNELS
+(_, _pairs_grad_c, _pairs_curvature_c, _row_sums_c, _row_combine_c, _row_outer_c, _row_project_c,
+ _times_negatives_c, _negatives_dot_c, _matvec_c) = _KERNELS
+
+
+def _negatives_product(coef, yn):
+    out = np.empty((coef.shape[0], yn.shape[1]))
+    _times_negatives_c(np.ascontiguousarray(coef, dtype=np.float64), yn, out)
+    return out
 
 
 def _sum_rows(v, lengths):
@@ -250,7 +295,8 @@ class _Block:
     """One block of rows: positives (m, L, D) with weights (m, L); negatives shared (S, D)."""
 
     def __init__(self, yc, bc, a, yn, bn, p, mu, g2, loss, lam, mass):
-        self.yc, self.bc, self.a, self.yn, self.bn, self.loss, self.lam = yc, bc, a, yn, bn, loss, lam
+        self.yc, self.bc, self.a, self.bn, self.loss, self.lam = yc, bc, a, bn, loss, lam
+        self.yn = np.ascontiguousarray(yn)
         m, _, d = yc.shape
         self.p = np.broadcast_to(p, (m, len(p)))
         self.mass = mass
@@ -282,9 +328,11 @@ class _Block:
 
     def _newton_step(self, g):
         """The MM direction -H^-1 g, its effect on the scores, the slope g . step and lam |step|^2."""
-        step = -np.matmul(self.h_inv, g[:, :, None])[:, :, 0]
+        step = np.empty_like(g)
+        _matvec_c(self.h_inv, np.ascontiguousarray(-g), step)
         uc = _project(self.yc, step)
-        un = step @ self.yn.T
+        un = np.empty((len(step), len(self.yn)))
+        _negatives_dot_c(self.yn, step, un)
         return step, uc, un, (g * step).sum(axis=1), self.lam * (step * step).sum(axis=1)
 
     @staticmethod
@@ -308,8 +356,9 @@ class _Block:
         def gradient(rows, x_, sc_, sn_):
             _pairs_grad_c(sc_, sn_, a, p, lengths, rows, r_row, r_col)
             if len(rows) == m:
-                return -_combine(r_row, self.yc, lengths) + r_col @ self.yn + self.lam * x_
-            return -_combine(r_row[rows], self.yc[rows], lengths[rows]) + r_col[rows] @ self.yn + self.lam * x_[rows]
+                return -_combine(r_row, self.yc, lengths) + _negatives_product(r_col, self.yn) + self.lam * x_
+            return (-_combine(r_row[rows], self.yc[rows], lengths[rows]) + _negatives_product(r_col[rows], self.yn)
+                    + self.lam * x_[rows])
 
         everyone = np.arange(m)
         g = gradient(everyone, x, sc, sn)
@@ -340,7 +389,7 @@ class _Block:
 
         for _ in range(iterations):
             pc, pn = _sigmoid(sc), _sigmoid(sn)
-            g = -_combine(a * (1.0 - pc), self.yc, lengths) + (w * pn) @ self.yn + self.lam * x
+            g = -_combine(a * (1.0 - pc), self.yc, lengths) + _negatives_product(w * pn, self.yn) + self.lam * x
             step, uc, un, slope, curv_reg = self._newton_step(g)
             curv = _sum_rows(a * pc * (1.0 - pc) * uc * uc, lengths) + (w * pn * (1.0 - pn) * un * un).sum(axis=1)
             t = self._newton_t(slope, curv + curv_reg)[:, None]

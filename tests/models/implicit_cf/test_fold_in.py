@@ -71,17 +71,24 @@ def test_solver_reaches_the_optimum_scipy_finds(factors, loss, user_bias, exclud
 
 
 def test_rows_do_not_depend_on_their_batch(factors):
-    """Up to BLAS rounding (a one-row product may take another kernel than a block's): the sums
-    over a row's own entries run in a fixed order, so padding to a longer row changes nothing."""
+    """Bit for bit: every sum over a row's entries or the negatives runs in a fixed order per row
+    (no BLAS product, whose rounding can depend on how many rows it gets), so neither the other
+    rows nor the padding to a longer row change a row's vector."""
     y, b, rows = factors
     neg = Negatives.draw(np.ones(40), 16, seed=2)
     kw = dict(loss="pairwise", regularization=0.01, iterations=8, exclude_positives=True)
     together = fold_in(binary_row_weights(rows), y, b, neg, **kw)
     for r in range(rows.shape[0]):
         alone = fold_in(binary_row_weights(rows[r]), y, b, neg, **kw)
-        np.testing.assert_allclose(alone[0], together[r], rtol=1e-12, atol=1e-14)
+        np.testing.assert_array_equal(alone[0], together[r])
     tiny_blocks = fold_in(binary_row_weights(rows), y, b, neg, max_block=1, **kw)
-    np.testing.assert_allclose(tiny_blocks, together, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(tiny_blocks, together)
+    point = dict(loss="pointwise", regularization=0.01, iterations=8, user_bias=True)
+    mass = np.full(rows.shape[0], 5.0)
+    together = fold_in(rows, y, b, neg, negative_mass=mass, **point)
+    for r in range(rows.shape[0]):
+        np.testing.assert_array_equal(fold_in(rows[r], y, b, neg, negative_mass=mass[r:r + 1], **point)[0],
+                                      together[r])
 
 
 def test_negatives_are_a_seeded_draw_in_proportion_to_the_weights():
