@@ -60,6 +60,10 @@ class FactorConfig(CartScoringConfig):
 class FoldInFields(BaseModel):
     """Mixed into the configs of the models whose carts are folded in by ``fold_in.fold_in``."""
 
+    fold_in_calibrate: bool = Field(
+        True, description="scale the fold-in's L2 penalty (x1 to x100 of the model's) at fit so that folding "
+                          "in training rows gives back their trained vectors best (docs/models_cf.md)")
+
     fold_in_iterations: int = Field(5, ge=1, le=1000, description="solver iterations per cart fold-in")
     fold_in_negatives: int = Field(
         1024, ge=1, description="negative items the fold-in ranks the cart against (a draw seeded by "
@@ -101,6 +105,7 @@ class FactorRecommender(Recommender):
         self.item_bias_ = (np.zeros(len(item_factors), np.float32) if item_bias is None
                            else np.array(item_bias, dtype=np.float32, copy=True))
         self._invalidate_cache()
+        self._after_item_factors(train)
         if not self.config.use_customer:
             self.customer_factors_ = np.zeros((0, f), np.float32)
         elif customer_factors is not None:
@@ -111,6 +116,9 @@ class FactorRecommender(Recommender):
     def _invalidate_cache(self) -> None:
         """Drop values derived from the factors (subclasses extend it for their own caches)."""
         self._scoring_cache = None
+
+    def _after_item_factors(self, train: Interactions) -> None:
+        """Called once new item factors are stored, before customer histories are folded in."""
 
     @property
     def _hooked(self) -> bool:
@@ -205,12 +213,60 @@ class LossFoldInRecommender(FactorRecommender):
                                              self.config.seed)
         return self._negatives
 
-    def _fold_in_rows(self, rows: sp.csr_matrix, history: bool) -> np.ndarray:
+    def _fold_in_rows(self, rows: sp.csr_matrix, history: bool, regularization: float | None = None
+                      ) -> np.ndarray:
         from cs_lab.models.implicit_cf.fold_in import fold_in
 
         weights, kwargs = self._fold_in_setup(sp.csr_matrix(rows, dtype=np.float64), history)
+        if regularization is None:
+            regularization = kwargs["regularization"] * getattr(self, "fold_in_scale_", 1.0)
+        kwargs["regularization"] = regularization
         return fold_in(weights, self.item_factors_, self.item_bias_, self.negatives,
                        iterations=self.config.fold_in_iterations, **kwargs)
+
+    # -- calibration of the penalty ------------------------------------------------
+    CALIBRATION_SCALES = (1.0, 3.0, 10.0, 30.0, 100.0)
+    CALIBRATION_ROWS = 128
+
+    def _after_item_factors(self, train: Interactions) -> None:
+        trained = getattr(self, "_trained_rows", None)
+        self._trained_rows = None
+        self.fold_in_scale_ = 1.0
+        if trained is None or not self.config.fold_in_calibrate:
+            return
+        self.fold_in_scale_ = self.calibrate_scale(train, np.asarray(trained, dtype=np.float64))
+
+    def calibrate_scale(self, train: Interactions, trained: np.ndarray) -> float:
+        """The factor (from CALIBRATION_SCALES) on the fold-in's L2 penalty under which folding in
+        a seeded sample of training rows (2 to 50 items, as carts are) lands closest to the vectors
+        the library trained for them (least mean squared distance relative to |u|^2).
+
+        SGD stopped after a set number of epochs leaves the trained vectors shorter than the exact
+        minimisers of the penalised loss; a larger penalty on the fold-in matches that."""
+        raw = train.customer_items if self.config.train_on == "customers" else train.basket_items
+        raw = sp.csr_matrix(raw, dtype=np.float64)
+        sizes = np.diff(raw.indptr)
+        norms = np.linalg.norm(trained, axis=1)
+        ok = np.flatnonzero((sizes >= 2) & (sizes <= 50) & (norms > 0))
+        if len(ok) < 10:
+            return 1.0
+        rng = np.random.default_rng(np.random.SeedSequence([self.config.seed & 0xFFFFFFFF, 0xCA1B]))
+        pick = np.sort(rng.choice(ok, min(self.CALIBRATION_ROWS, len(ok)), replace=False))
+        rows, target = raw[pick], trained[pick]
+        base = self._fold_in_setup(rows, history=True)[1]["regularization"]
+        errors = []
+        for scale in self.CALIBRATION_SCALES:
+            x = self._fold_in_rows(rows, history=True, regularization=base * scale)
+            errors.append(float(np.mean(((x - target) ** 2).sum(axis=1) / norms[pick] ** 2)))
+        self.calibration_errors_ = np.asarray(errors)
+        return float(self.CALIBRATION_SCALES[int(np.argmin(errors))])
+
+    def _state(self) -> dict[str, Any]:
+        return {**super()._state(), "fold_in_scale": np.asarray(getattr(self, "fold_in_scale_", 1.0))}
+
+    def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
+        super()._set_state(arrays)
+        self.fold_in_scale_ = float(arrays["fold_in_scale"]) if "fold_in_scale" in arrays else 1.0
 
     def _fold_in_carts(self, carts: sp.csr_matrix) -> np.ndarray:
         return self._fold_in_rows(carts, history=False)

@@ -60,6 +60,7 @@ class LMF(LossFoldInRecommender, ImplicitFactorRecommender):
     def _take(self, lib, train: Interactions) -> None:
         f = self.config.factors
         users = lib.user_factors[:, :f] if self.config.train_on == "customers" else None
+        self._trained_rows = lib.user_factors[:, :f]   # customers or baskets: the fold-in's calibration
         self._set_factors(lib.item_factors[:, :f], lib.item_factors[:, f], users, train)
 
     def _negative_weights(self) -> np.ndarray:

@@ -100,9 +100,9 @@ class LightFMModel(LossFoldInRecommender):
     def _take(self, lib: Any, item_x: sp.csr_matrix | None, user_x: sp.csr_matrix | None,
               train: Interactions) -> None:
         bias, emb = lib.get_item_representations(item_x)
-        users = None
-        if self.config.train_on == "customers" and self.config.use_customer:
-            users = lib.get_user_representations(user_x)[1]
+        trained = lib.get_user_representations(user_x)[1]
+        self._trained_rows = trained   # customers or baskets: the fold-in's calibration
+        users = trained if self.config.train_on == "customers" and self.config.use_customer else None
         self._set_factors(emb, bias, users, train)
 
     def _negative_weights(self) -> np.ndarray:

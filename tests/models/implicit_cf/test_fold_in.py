@@ -175,3 +175,24 @@ def test_fold_in_is_deterministic_and_follows_the_seed(train):
     q = Queries.from_lists([[1, 2, 3], [5]], train.n_items)
     np.testing.assert_array_equal(a.query_vectors(q)[0], b.query_vectors(q)[0])
     np.testing.assert_array_equal(a.negatives.items, b.negatives.items)
+
+
+def test_calibration_keeps_the_penalty_of_a_converged_model_and_raises_it_for_early_stopping(train):
+    """A well-trained model keeps its own penalty (scale 1); one stopped after few epochs has
+    shorter trained vectors, and the calibrated fold-in lands closer to them than the raw one."""
+    converged = FOLD_IN_MODELS["bpr"]().fit(train)
+    assert converged.fold_in_scale_ == 1.0
+    early = BPR(factors=16, iterations=8, learning_rate=0.05, num_threads=1, seed=1, use_customer=True).fit(train)
+    assert early.fold_in_scale_ > 1.0
+    assert early.calibration_errors_.min() < early.calibration_errors_[0]
+    raw = BPR(factors=16, iterations=8, learning_rate=0.05, num_threads=1, seed=1, use_customer=True,
+              fold_in_calibrate=False).fit(train)
+    assert raw.fold_in_scale_ == 1.0
+    np.testing.assert_array_equal(raw.item_factors_, early.item_factors_)
+    hist = train.customer_items
+    u = early.customer_factors_.astype(np.float64)
+    has = np.diff(hist.tocsr().indptr) > 0
+
+    def distance(m):
+        return np.mean(((m._fold_in_history(hist) - u) ** 2).sum(axis=1)[has])
+    assert distance(early) < distance(raw)
