@@ -125,6 +125,21 @@ class FactorRecommender(Recommender):
         return getattr(self, "_on_iteration", None) is not None
 
     # -- scoring -------------------------------------------------------------------
+    def recommend(self, queries: Queries, k: int, exclude: sp.spmatrix | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """As Recommender.recommend; with ``num_threads=1`` the compiled top-k runs on one thread
+        too (it would otherwise use every core, as the library would with 0)."""
+        if self.config.num_threads != 1:
+            return super().recommend(queries, k, exclude)
+        import numba
+
+        before = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            return super().recommend(queries, k, exclude)
+        finally:
+            numba.set_num_threads(before)
+
     def query_vectors(self, queries: Queries) -> tuple[np.ndarray, np.ndarray]:
         """(n, F) float64 query vectors and a bool mask of the rows that have any signal."""
         carts = queries.carts.tocsr()
