@@ -10,7 +10,8 @@ A fitted factor model keeps, as plain NumPy arrays copied out of the library:
 
 A query is scored as ``q . y_i + b_i`` where q is the query vector:
 
-    cart only             q = fold_in(cart)            (subclass: exact ALS solve, or mean of items)
+    cart only             q = fold_in(cart)            (subclass: exact ALS solve, or the model's own
+                                                         loss minimised over q: fold_in.py)
     customer only         q = customer vector           (when use_customer and the customer is known)
     cart and customer     q = (1 - w) fold_in(cart) + w customer vector,   w = customer_weight
     neither               no signal: popularity scores (fallback="popularity") or all -inf ("none")
@@ -25,7 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from cs_lab.data.interactions import Interactions
 from cs_lab.data.queries import Queries
@@ -56,6 +57,19 @@ class FactorConfig(CartScoringConfig):
     iterations: int = Field(15, ge=1)
 
 
+class FoldInFields(BaseModel):
+    """Mixed into the configs of the models whose carts are folded in by ``fold_in.fold_in``."""
+
+    fold_in_calibrate: bool = Field(
+        True, description="scale the fold-in's L2 penalty (x1 to x30 of the model's) at fit so that folding "
+                          "in training rows gives back their trained vectors best (docs/models_cf.md)")
+
+    fold_in_iterations: int = Field(5, ge=1, le=1000, description="solver iterations per cart fold-in")
+    fold_in_negatives: int = Field(
+        1024, ge=1, description="negative items the fold-in ranks the cart against (a draw seeded by "
+                                "`seed`; every item when the catalogue has no more)")
+
+
 class FactorRecommender(Recommender):
     stochastic = True   # random initialisation (and sampling for BPR / LMF / LightFM)
     """Base of the factor models: NumPy scoring of copied-out factors (see module docstring).
@@ -70,18 +84,16 @@ class FactorRecommender(Recommender):
     def _fold_in_carts(self, carts: sp.csr_matrix) -> np.ndarray:
         """(n, F) query vectors for binary cart rows (zero rows for empty carts)."""
 
+    @abstractmethod
     def _fold_in_history(self, customer_items: sp.csr_matrix) -> np.ndarray:
         """(n_customers, F) vectors from the customers' training histories (used when the model
-        has no customer factors of its own, e.g. train_on='baskets'). Default: count-weighted mean
-        of the items' factors."""
-        from cs_lab.models.implicit_cf.matrices import row_mean
-
-        return row_mean(customer_items, self.item_factors_)
+        has no customer factors of its own, e.g. train_on='baskets'), by the same fold-in as carts."""
 
     # -- fitted state ------------------------------------------------------------
     def _set_common(self, train: Interactions, matrix: sp.csr_matrix) -> None:
         self.popularity_ = np.asarray(train.item_popularity(), dtype=np.float64)
-        self.known_items_ = np.asarray(matrix.getnnz(axis=0) > 0)
+        self.item_counts_ = np.asarray(matrix.getnnz(axis=0), dtype=np.int64)  # rows holding each item
+        self.known_items_ = self.item_counts_ > 0
 
     def _set_factors(self, item_factors: np.ndarray, item_bias: np.ndarray | None,
                      customer_factors: np.ndarray | None, train: Interactions) -> None:
@@ -93,6 +105,7 @@ class FactorRecommender(Recommender):
         self.item_bias_ = (np.zeros(len(item_factors), np.float32) if item_bias is None
                            else np.array(item_bias, dtype=np.float32, copy=True))
         self._invalidate_cache()
+        self._after_item_factors(train)
         if not self.config.use_customer:
             self.customer_factors_ = np.zeros((0, f), np.float32)
         elif customer_factors is not None:
@@ -104,11 +117,29 @@ class FactorRecommender(Recommender):
         """Drop values derived from the factors (subclasses extend it for their own caches)."""
         self._scoring_cache = None
 
+    def _after_item_factors(self, train: Interactions) -> None:
+        """Called once new item factors are stored, before customer histories are folded in."""
+
     @property
     def _hooked(self) -> bool:
         return getattr(self, "_on_iteration", None) is not None
 
     # -- scoring -------------------------------------------------------------------
+    def recommend(self, queries: Queries, k: int, exclude: sp.spmatrix | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """As Recommender.recommend; with ``num_threads=1`` the compiled top-k runs on one thread
+        too (it would otherwise use every core, as the library would with 0)."""
+        if self.config.num_threads != 1:
+            return super().recommend(queries, k, exclude)
+        import numba
+
+        before = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            return super().recommend(queries, k, exclude)
+        finally:
+            numba.set_num_threads(before)
+
     def query_vectors(self, queries: Queries) -> tuple[np.ndarray, np.ndarray]:
         """(n, F) float64 query vectors and a bool mask of the rows that have any signal."""
         carts = queries.carts.tocsr()
@@ -158,7 +189,7 @@ class FactorRecommender(Recommender):
     def _state(self) -> dict[str, Any]:
         return {"item_factors": self.item_factors_, "item_bias": self.item_bias_,
                 "customer_factors": self.customer_factors_, "popularity": self.popularity_,
-                "known_items": self.known_items_}
+                "known_items": self.known_items_, "item_counts": self.item_counts_}
 
     def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
         self.item_factors_ = arrays["item_factors"]
@@ -166,7 +197,106 @@ class FactorRecommender(Recommender):
         self.customer_factors_ = arrays["customer_factors"]
         self.popularity_ = arrays["popularity"]
         self.known_items_ = arrays["known_items"].astype(bool)
+        # models saved before item_counts was kept: training popularity is the nearest stand-in
+        self.item_counts_ = np.asarray(arrays.get("item_counts", self.popularity_), dtype=np.int64)
         self._invalidate_cache()
+
+
+class LossFoldInRecommender(FactorRecommender):
+    """A factor model whose carts (and, in basket mode, customer histories) are folded in by
+    minimising its own training loss over the query vector (``fold_in.fold_in``); never the mean
+    of the items' factors. Subclasses say which loss and which negatives (``_fold_in_setup``)."""
+
+    @abstractmethod
+    def _fold_in_setup(self, rows: sp.csr_matrix, history: bool) -> tuple[sp.csr_matrix, dict[str, Any]]:
+        """(weights a_i as a CSR over the rows, keyword arguments of fold_in.fold_in)."""
+
+    @abstractmethod
+    def _negative_weights(self) -> np.ndarray:
+        """(n_items,) how often training draws each item as a negative (any scale)."""
+
+    def _invalidate_cache(self) -> None:
+        super()._invalidate_cache()
+        self._negatives = None
+
+    @property
+    def negatives(self):
+        from cs_lab.models.implicit_cf.fold_in import Negatives
+
+        if getattr(self, "_negatives", None) is None:
+            self._negatives = Negatives.draw(self._negative_weights(), self.config.fold_in_negatives,
+                                             self.config.seed)
+        return self._negatives
+
+    def _fold_in_rows(self, rows: sp.csr_matrix, history: bool, regularization: float | None = None,
+                      iterations: int | None = None) -> np.ndarray:
+        from cs_lab.models.implicit_cf.fold_in import fold_in
+
+        weights, kwargs = self._fold_in_setup(sp.csr_matrix(rows, dtype=np.float64), history)
+        if regularization is None:
+            regularization = kwargs["regularization"] * getattr(self, "fold_in_scale_", 1.0)
+        kwargs["regularization"] = regularization
+        return fold_in(weights, self.item_factors_, self.item_bias_, self.negatives,
+                       iterations=iterations or self.config.fold_in_iterations, **kwargs)
+
+    # -- calibration of the penalty ------------------------------------------------
+    CALIBRATION_SCALES = (1.0, 3.0, 10.0, 30.0)
+    CALIBRATION_ROWS = 64
+
+    def _after_item_factors(self, train: Interactions) -> None:
+        trained = getattr(self, "_trained_rows", None)
+        self._trained_rows = None
+        self.fold_in_scale_ = 1.0
+        if trained is None or not self.config.fold_in_calibrate:
+            return
+        self.fold_in_scale_ = self.calibrate_scale(train, np.asarray(trained, dtype=np.float64))
+
+    def calibrate_scale(self, train: Interactions, trained: np.ndarray) -> float:
+        """The factor (from CALIBRATION_SCALES) on the fold-in's L2 penalty under which folding in
+        a seeded sample of training rows (2 to 50 items, as carts are; 3 solver iterations) lands closest to the vectors
+        the library trained for them (least mean squared distance relative to |u|^2).
+
+        SGD stopped after a set number of epochs leaves the trained vectors shorter than the exact
+        minimisers of the penalised loss; a larger penalty on the fold-in matches that."""
+        raw = train.customer_items if self.config.train_on == "customers" else train.basket_items
+        raw = sp.csr_matrix(raw, dtype=np.float64)
+        sizes = np.diff(raw.indptr)
+        norms = np.linalg.norm(trained, axis=1)
+        ok = np.flatnonzero((sizes >= 2) & (sizes <= 50) & (norms > 0))
+        if len(ok) < 10:
+            return 1.0
+        rng = np.random.default_rng(np.random.SeedSequence([self.config.seed & 0xFFFFFFFF, 0xCA1B]))
+        pick = np.sort(rng.choice(ok, min(self.CALIBRATION_ROWS, len(ok)), replace=False))
+        rows, target = raw[pick], trained[pick]
+        base = self._fold_in_setup(rows, history=True)[1]["regularization"]
+        errors = []
+        for scale in self.CALIBRATION_SCALES:
+            x = self._fold_in_rows(rows, history=True, regularization=base * scale, iterations=3)
+            errors.append(float(np.mean(((x - target) ** 2).sum(axis=1) / norms[pick] ** 2)))
+        self.calibration_errors_ = np.asarray(errors)
+        return float(self.CALIBRATION_SCALES[int(np.argmin(errors))])
+
+    def _state(self) -> dict[str, Any]:
+        return {**super()._state(), "fold_in_scale": np.asarray(getattr(self, "fold_in_scale_", 1.0))}
+
+    def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
+        super()._set_state(arrays)
+        self.fold_in_scale_ = float(arrays["fold_in_scale"]) if "fold_in_scale" in arrays else 1.0
+
+    def _fold_in_carts(self, carts: sp.csr_matrix) -> np.ndarray:
+        return self._fold_in_rows(carts, history=False)
+
+    def _fold_in_history(self, customer_items: sp.csr_matrix) -> np.ndarray:
+        return self._fold_in_rows(customer_items, history=True)
+
+
+def binary_row_weights(rows: sp.csr_matrix) -> sp.csr_matrix:
+    """Each row's entries at 1 / (its number of entries): a pairwise loss averaged over the row."""
+    out = sp.csr_matrix(rows, dtype=np.float64, copy=True)
+    out.eliminate_zeros()
+    counts = np.diff(out.indptr)
+    out.data = np.repeat(1.0 / np.maximum(counts, 1), counts)
+    return out
 
 
 class ImplicitFactorRecommender(FactorRecommender):

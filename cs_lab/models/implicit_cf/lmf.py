@@ -1,4 +1,4 @@
-"""Logistic matrix factorisation (Johnson 2014) via implicit.cpu.lmf; carts as mean item factors."""
+"""Logistic matrix factorisation (Johnson 2014) via implicit.cpu.lmf; carts folded in under its loss."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import scipy.sparse as sp
 from pydantic import Field
 
 from cs_lab.data.interactions import Interactions
-from cs_lab.models.implicit_cf.factors import THREADS_DOC, FactorConfig, ImplicitFactorRecommender
-from cs_lab.models.implicit_cf.matrices import Confidence, row_mean, training_matrix
+from cs_lab.models.implicit_cf.factors import (
+    THREADS_DOC, FactorConfig, FoldInFields, ImplicitFactorRecommender, LossFoldInRecommender)
+from cs_lab.models.implicit_cf.matrices import Confidence, training_matrix, transform_values
 from cs_lab.models.registry import register
 
 
-class LMFConfig(FactorConfig):
+class LMFConfig(FoldInFields, FactorConfig):
     model: Literal["lmf"] = "lmf"
     factors: int = Field(30, ge=1, le=4096)
     regularization: float = Field(0.6, ge=0.0)
@@ -27,12 +28,19 @@ class LMFConfig(FactorConfig):
 
 
 @register
-class LMF(ImplicitFactorRecommender):
+class LMF(LossFoldInRecommender, ImplicitFactorRecommender):
     """Logistic MF with user and item biases (Adagrad). The values are the positive weights c_ui.
 
     implicit's layout is item[:, -2] = item bias (users hold 1 there) and user[:, -1] = user bias
     (items hold 1); the user bias does not change a ranking, so we keep the F factors and the item
-    bias. A cart is folded in as the mean of its items' factors.
+    bias. A cart (or, in basket mode, a customer's history) C with weights c_i (1 for a cart item)
+    is folded in under implicit's per-user objective, item factors fixed, solving for the vector x
+    and the user bias b_u (s_k = x.y_k + b_k + b_u):
+
+        max  sum_{i in C} c_i log sigmoid(s_i) + m E_j[ log(1 - sigmoid(s_j)) ] - reg/2 (|x|^2 + b_u^2)
+
+    j drawn in proportion to the item's training rows and m = min(F + 2, |C| * neg_prop) negatives,
+    as implicit 0.7's lmf_update draws them per user and epoch (fold_in.py).
     """
 
     config_class = LMFConfig
@@ -52,7 +60,19 @@ class LMF(ImplicitFactorRecommender):
     def _take(self, lib, train: Interactions) -> None:
         f = self.config.factors
         users = lib.user_factors[:, :f] if self.config.train_on == "customers" else None
+        self._trained_rows = lib.user_factors[:, :f]   # customers or baskets: the fold-in's calibration
         self._set_factors(lib.item_factors[:, :f], lib.item_factors[:, f], users, train)
 
-    def _fold_in_carts(self, carts: sp.csr_matrix) -> np.ndarray:
-        return row_mean(carts, self.item_factors_)
+    def _negative_weights(self) -> np.ndarray:
+        return self.item_counts_
+
+    def _fold_in_setup(self, rows, history):
+        c = self.config
+        weights = sp.csr_matrix(rows, dtype=np.float64, copy=True)
+        weights.eliminate_zeros()
+        # a cart holds each item once: value 1 under every confidence transform; histories hold counts
+        src = weights.data if history else np.ones_like(weights.data)
+        weights.data = transform_values(src, c.confidence).astype(np.float64)
+        mass = np.minimum(c.factors + 2, np.diff(weights.indptr) * c.neg_prop).astype(np.float64)
+        return weights, dict(loss="pointwise", regularization=c.regularization, negative_mass=mass,
+                             user_bias=True)

@@ -53,17 +53,6 @@ def transform_values(data: np.ndarray, confidence: Confidence) -> np.ndarray:
     return data.copy()
 
 
-def row_mean(m: sp.csr_matrix, factors: np.ndarray) -> np.ndarray:
-    """Value-weighted mean of the factor rows each matrix row touches ((n, F) float64; zero rows
-    give zero vectors)."""
-    m = sp.csr_matrix(m, dtype=np.float64)
-    total = np.asarray(m.sum(axis=1)).ravel()
-    out = np.asarray(m @ factors.astype(np.float64, copy=False))
-    nz = total != 0
-    out[nz] /= total[nz, None]
-    return out
-
-
 def als_fold_in(confidences: sp.csr_matrix, item_factors: np.ndarray, regularization: float | np.ndarray,
                 yty: np.ndarray | None = None, max_block_bytes: int = 1 << 26) -> np.ndarray:
     """Exact ALS user vectors for rows of confidences, given fixed item factors Y.

@@ -2,9 +2,9 @@
 
 Trained epoch by epoch with ``fit_partial``; after each epoch the item representations
 (feature embeddings summed per item, and item biases) are copied out and the per-iteration
-hook is called with the epoch index. Carts are scored like BPR: the mean of the cart items'
-representations dotted with every item's representation, plus the item bias (see
-cs_lab.models.implicit_cf.factors for the customer blend and the fallback).
+hook is called with the epoch index. A cart is a new user: its vector is fitted against the fixed
+item representations under the model's loss (fold_in.py; see LightFMModel), and scored as
+x . y_i + b_i (see cs_lab.models.implicit_cf.factors for the customer blend and the fallback).
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from pydantic import Field, model_validator
 
 from cs_lab.data.interactions import Interactions
 from cs_lab.models.implicit_cf._deps import blas_single_thread, require
-from cs_lab.models.implicit_cf.factors import THREADS_DOC, CartScoringConfig, FactorRecommender
-from cs_lab.models.implicit_cf.matrices import row_mean, training_matrix
+from cs_lab.models.implicit_cf.factors import (
+    THREADS_DOC, CartScoringConfig, FoldInFields, LossFoldInRecommender, binary_row_weights)
+from cs_lab.models.implicit_cf.matrices import training_matrix
 from cs_lab.models.lightfm_cf import features
 from cs_lab.models.registry import register
 
 
-class LightFMConfig(CartScoringConfig):
+class LightFMConfig(FoldInFields, CartScoringConfig):
     model: Literal["lightfm"] = "lightfm"
     loss: Literal["warp", "bpr", "logistic", "warp-kos"] = "warp"
     no_components: int = Field(32, ge=1, le=4096)
@@ -42,6 +43,9 @@ class LightFMConfig(CartScoringConfig):
     spend_bands: int = Field(4, ge=1, description="customer spend / frequency bands (user_features)")
     # Hogwild SGD: with several threads the factors differ from run to run; 1 = reproducible
     num_threads: int = Field(1, ge=0, description=THREADS_DOC)
+    fold_in_regularization: float = Field(
+        0.01, gt=0.0, description="L2 penalty of the cart fold-in, added to user_alpha (LightFM's default "
+                                  "user_alpha=0 leaves a cart's vector without a minimiser)")
 
     @model_validator(mode="after")
     def _user_features_need_customers(self) -> "LightFMConfig":
@@ -52,8 +56,20 @@ class LightFMConfig(CartScoringConfig):
 
 
 @register
-class LightFMModel(FactorRecommender):
-    """LightFM with warp / bpr / logistic / warp-kos loss and optional side features."""
+class LightFMModel(LossFoldInRecommender):
+    """LightFM with warp / bpr / logistic / warp-kos loss and optional side features.
+
+    A cart has no user features of its own (it is anonymous: neither an identity feature nor a
+    spend band), so it is folded in as a free user vector x against the fixed item
+    representations, with lam = user_alpha + fold_in_regularization:
+
+    - loss "bpr":  LightFM's own BPR objective, negatives uniform over the catalogue;
+    - "warp", "warp-kos": the same pairwise objective. WARP and k-OS rank the same (positive,
+      negative) pairs with a rank-weighted hinge; the smooth log-sigmoid pairwise loss stands in
+      for it, as a solver needs a differentiable objective;
+    - "logistic": LightFM's logistic loss on the cart's items (positives only, as trained on a
+      binary matrix), with a free user bias.
+    """
 
     config_class = LightFMConfig
 
@@ -84,10 +100,20 @@ class LightFMModel(FactorRecommender):
     def _take(self, lib: Any, item_x: sp.csr_matrix | None, user_x: sp.csr_matrix | None,
               train: Interactions) -> None:
         bias, emb = lib.get_item_representations(item_x)
-        users = None
-        if self.config.train_on == "customers" and self.config.use_customer:
-            users = lib.get_user_representations(user_x)[1]
+        trained = lib.get_user_representations(user_x)[1]
+        self._trained_rows = trained   # customers or baskets: the fold-in's calibration
+        users = trained if self.config.train_on == "customers" and self.config.use_customer else None
         self._set_factors(emb, bias, users, train)
 
-    def _fold_in_carts(self, carts: sp.csr_matrix) -> np.ndarray:
-        return row_mean(carts, self.item_factors_)
+    def _negative_weights(self) -> np.ndarray:
+        return np.ones(len(self.item_factors_))   # LightFM draws negatives uniformly
+
+    def _fold_in_setup(self, rows, history):
+        c = self.config
+        lam = c.user_alpha + c.fold_in_regularization
+        if c.loss == "logistic":
+            weights = sp.csr_matrix(rows, dtype=np.float64, copy=True)
+            weights.eliminate_zeros()
+            weights.data[:] = 1.0   # the training matrix is binary
+            return weights, dict(loss="pointwise", regularization=lam, user_bias=True)
+        return binary_row_weights(rows), dict(loss="pairwise", regularization=lam, exclude_positives=True)

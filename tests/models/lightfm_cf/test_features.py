@@ -36,10 +36,13 @@ def test_customer_features(data):
     np.testing.assert_allclose(np.asarray(x.sum(axis=1)).ravel(), 1.0, rtol=1e-6)
 
 
-def test_cart_score_is_mean_item_representation(data):
+def test_cart_score_uses_item_representations_with_features(data):
+    """With item features the fold-in runs against the items' representations (features summed):
+    the cart's score for item i is x . y_i + b_i with x the fold-in of the cart."""
     m = LightFMModel(no_components=8, epochs=2, num_threads=1, item_features=True).fit(data.train)
     q = Queries.from_lists([[3, 5]], m.n_items)
-    expected = ((m.item_factors_[3] + m.item_factors_[5]) / 2) @ m.item_factors_.T + m.item_bias_
+    x = m._fold_in_carts(q.carts.tocsr())[0]
+    expected = x @ m.item_factors_.T + m.item_bias_
     np.testing.assert_allclose(m._score(q)[0], expected, rtol=1e-5, atol=1e-6)
 
 
