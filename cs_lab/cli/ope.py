@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="write the slot examination priors (all three Random logs) and exit")
     ob.add_argument("--priors-out", type=Path, default=None,
                     help="where --write-priors writes (default cs_lab/simulate/priors/data/open_bandit.json)")
-    ob.add_argument("--tracking-uri", default=None)
+    ob.add_argument("--tracking-uri", default=None,
+                    help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
     ob.add_argument("--no-track", action="store_true", help="do not log to MLflow")
     ob.set_defaults(func=cmd_open_bandit)
 

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("priors", help="the acceptance model's priors: estimate from real data, or show")
     s = p.add_subparsers(dest="priors_command", required=True, metavar="ACTION")
     e = s.add_parser("estimate", help="estimate priors from a dataset's real offers and write them as JSON")
-    e.add_argument("source", choices=SOURCES)
+    e.add_argument("source", choices=SOURCES, help="the dataset whose real offers are measured")
     e.add_argument("--out", default=None, help="output JSON (default: the file shipped in cs_lab/simulate/priors/data)")
     e.add_argument("--stores", type=int, default=None, help="busiest stores in the display/mailer panel (default 10)")
     e.add_argument("--time-effects", choices=("store_week", "week", "store_week+product_week"),
