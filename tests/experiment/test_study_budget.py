@@ -32,6 +32,12 @@ def prune_negative_x(trial):
     return v
 
 
+def die_inside_a_trial(study):
+    """A trial that drew its parameters, then its process was killed (left RUNNING)."""
+    t = study.ask()
+    objective(t)
+
+
 def tune(study, fn, budget, max_pruned, **kw):
     """What the tune stage does: enqueue the default, run what the budget leaves, stop on the budget."""
     enqueue_default(study, DEFAULT)
@@ -59,7 +65,7 @@ def test_defaults_are_trial_zero_and_enqueued_once(tmp_path, budget):
 def test_default_killed_while_running_is_enqueued_again(tmp_path):
     study = _open(tmp_path / "j.journal", 6)
     enqueue_default(study, DEFAULT)
-    study.ask()                                            # the process dies inside the default trial
+    die_inside_a_trial(study)                              # the process dies inside the default trial
     study = _open(tmp_path / "j.journal", 6)
     assert fail_stale_trials(study) == 1
     tune(study, objective, 6, 0)
@@ -92,7 +98,7 @@ def test_killed_and_resumed_study_proposes_what_an_uninterrupted_one_would(tmp_p
     enqueue_default(part, DEFAULT)
     if kill_at:
         part.optimize(prune_negative_x, n_trials=kill_at)
-    part.ask()                                             # killed inside trial number kill_at
+    die_inside_a_trial(part)                               # killed inside trial number kill_at
     part = _open(tmp_path / "part.journal", budget, prune=True)
     fail_stale_trials(part)
     tune(part, prune_negative_x, budget, 3)
