@@ -43,7 +43,7 @@ def test_check_against_model_params():
 
 def test_default_point_is_the_models_defaults_moved_into_the_space_only_when_outside():
     space = SearchSpace.from_dict({
-        "factors": {"type": "int", "low": 16, "high": 100, "step": 8},
+        "factors": {"type": "int", "low": 16, "high": 102, "step": 8},
         "item_alpha": {"type": "float", "low": 1e-7, "high": 1e-3, "log": True},
         "learning_rate": {"type": "float", "low": 0.01, "high": 0.1, "log": True},
         "loss": {"type": "categorical", "choices": ["warp", "bpr"]}})
