@@ -29,21 +29,41 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(spec: str, out: Path, mode: str) -> dict:
-    cmd = [sys.executable, "-m", "cs_lab", "run", spec, "--runs-dir", str(out / "runs"),
+MODES = ("tuned", "default")
+
+
+def command(spec: str, out: Path, mode: str) -> list[str]:
+    """Each mode has its own runs folder (the two runs may go at once: a run folder is locked)."""
+    cmd = [sys.executable, "-m", "cs_lab", "run", spec, "--runs-dir", str(out / f"runs_{mode}"),
            "--tracking-uri", f"sqlite:///{out / (mode + '.db')}"]
-    if mode == "default":
-        cmd += ["--trials", "0"]
+    return cmd + (["--trials", "0"] if mode == "default" else [])
+
+
+def run_all(spec: str, out: Path, parallel: bool) -> dict:
+    """Both runs (one after the other, or at once); wall seconds of each and their total CPU."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    with open(out / f"{mode}.log", "w") as log:
-        proc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    timing, running = {}, []
+    for mode in MODES:
+        log = open(out / f"{mode}.log", "w")
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(command(spec, out, mode), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+        running.append((mode, proc, log, t0))
+        if not parallel:
+            _wait(*running.pop(), timing, out)
+    for item in running:
+        _wait(*item, timing, out)
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode:
-        raise SystemExit(f"{' '.join(cmd)} failed (exit {proc.returncode}); see {out / (mode + '.log')}")
-    return {"wall_s": time.perf_counter() - t0,
-            "cpu_s": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)}
+    timing["cpu_s_both"] = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    return timing
+
+
+def _wait(mode, proc, log, t0, timing, out) -> None:
+    rc = proc.wait()
+    log.close()
+    if rc:
+        raise SystemExit(f"{' '.join(proc.args)} failed (exit {rc}); see {out / (mode + '.log')}")
+    timing[f"wall_s_{mode}"] = time.perf_counter() - t0
 
 
 def parents(uri: str) -> dict[str, dict]:
@@ -107,17 +127,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("spec")
     ap.add_argument("--out", default="/tmp/tune_runs", help="runs folder, MLflow databases, logs, JSON")
     ap.add_argument("--objective", default=None, help="default: the spec's metrics.objective")
+    ap.add_argument("--parallel", action="store_true", help="run the two at once (2 cores: about half the wall time)")
+    ap.add_argument("--table-only", action="store_true", help="only read OUT/tuned.db and OUT/default.db")
     args = ap.parse_args(argv)
     out = Path(args.out).absolute()
     out.mkdir(parents=True, exist_ok=True)
     from cs_lab.experiment.spec import load_spec
 
     objective = args.objective or load_spec(args.spec).metrics.objective
-    timing = {mode: run(args.spec, out, mode) for mode in ("tuned", "default")}
+    timing = {} if args.table_only else run_all(args.spec, out, args.parallel)
     rows = table(parents(f"sqlite:///{out / 'tuned.db'}"), parents(f"sqlite:///{out / 'default.db'}"), objective)
     text = markdown(rows, objective)
     print(text)
-    print("\n" + ", ".join(f"{m}: {t['wall_s']:.0f} s wall, {t['cpu_s']:.0f} s CPU" for m, t in timing.items()))
+    if timing:
+        print("\n" + ", ".join(f"{k}: {v:.0f}" for k, v in timing.items()))
     tmp = out / "tuning_gain.json.tmp"
     tmp.write_text(json.dumps({"spec": args.spec, "objective": objective, "rows": rows, "timing": timing}, indent=1))
     tmp.rename(out / "tuning_gain.json")
