@@ -127,7 +127,8 @@ class Objective:
                 trial.report(value, iteration)
                 if run is not None:
                     self.tracker.log_metrics(run, {CURVE + objective: value}, step=iteration)
-                if self.prune and trial.should_prune():
+                # never at the last iteration: the fit is done, only its evaluation is left
+                if self.prune and iteration + 1 != total and trial.should_prune():
                     raise optuna.TrialPruned(f"pruned at iteration {iteration}")
 
         return on_iteration
