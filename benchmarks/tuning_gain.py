@@ -51,8 +51,11 @@ def run_all(spec: str, out: Path, parallel: bool) -> dict:
         running.append((mode, proc, log, t0))
         if not parallel:
             _wait(*running.pop(), timing, out)
-    for item in running:
-        _wait(*item, timing, out)
+    while running:                      # parallel: each run's wall time ends when it ends
+        for item in [r for r in running if r[1].poll() is not None]:
+            running.remove(item)
+            _wait(*item, timing, out)
+        time.sleep(0.5)
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     timing["cpu_s_both"] = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     return timing
