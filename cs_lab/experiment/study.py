@@ -6,8 +6,13 @@ Reliability rules (docs/failure_modes.md):
 - Journal files are opened by absolute path, with :class:`StaleSafeJournalLock`: a lock left by
   a killed process (or a dangling symlink from a relative path) is removed after a short grace
   period instead of spinning forever.
+- The sampler fits the budget (:func:`make_sampler`: QMC below :data:`TPE_MIN_BUDGET` trials,
+  else multivariate TPE with a third of the budget as start-up; NSGA-II for several objectives);
+  trial 0 is the model's default configuration (:func:`enqueue_default`); the budget counts
+  completed trials, pruned ones replaced up to a cap (:func:`budget_left`). docs/tuning.md.
 - Samplers are reseeded per trial from ``(seed, k)``, k = the number of non-FAIL trials created
-  before it (:class:`SeededTPESampler`, :class:`SeededNSGAIISampler`, :func:`trial_index`), so a
+  before it (:class:`SeededTPESampler`, :class:`SeededQMCSampler`, :class:`SeededNSGAIISampler`,
+  :func:`trial_index`), so a
   killed-and-resumed study proposes exactly what an uninterrupted one would: the re-run of a
   killed trial (marked FAIL by :func:`fail_stale_trials`) gets the seed the killed one had.
 """

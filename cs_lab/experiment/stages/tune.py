@@ -87,8 +87,7 @@ def tune(ctx: RunContext, m: ModelSpec, base: dict, space, trials: int, task: Pr
                        callbacks=[BudgetCallback(trials, max_pruned), lambda st, t: ran.append(t.number)],
                        show_progress_bar=opt.progress and sys.stderr.isatty(), gc_after_trial=True)
     params = {**base, **best_params(study)}
-    values = study.best_trials[0].values if len(objectives) > 1 else [study.best_value]
-    best = dict(zip(objectives, values))
+    best = dict(zip(objectives, best_trial(study).values))   # the trial whose params are chosen
     n_complete, n_pruned = trial_counts(study)
     default = default_trial(study)
     default_valid = (dict(zip(objectives, default.values)) if default is not None and default.values
