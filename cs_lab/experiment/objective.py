@@ -1,6 +1,7 @@
 """Optuna objectives: params from the search space -> model -> fit on the tuning period ->
 evaluate on validation carts. Intermediate values are reported per iteration (ALS, BPR,
-LMF per iteration; LightFM per epoch) so the pruner can stop bad trials early."""
+LMF per iteration; LightFM per epoch) so the pruner can stop bad trials early, and logged as
+steps of ``curve.valid.<objective>`` on the trial's run (its learning curve in MLflow)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,14 @@ from cs_lab.models.base import Recommender
 from cs_lab.tracking.tracker import FAILED, FINISHED, KILLED, Tracker
 from cs_lab.tuning.space import SearchSpace
 
-PRUNE_QUERIES = 500  # validation carts scored for each intermediate value
-PRUNE_POINTS = 5     # intermediate values per trial (evenly spaced over the model's iterations)
+PRUNE_QUERIES = 2000  # validation carts scored for each intermediate value (spec: tuning.prune_queries)
+PRUNE_POINTS = 5      # intermediate values per trial (evenly spaced over the model's iterations)
+CURVE = "curve.valid."  # metric prefix of the intermediate values (MLflow steps = iteration index)
+
+
+def iterations_of(params: dict) -> int:
+    """The model's own iteration count (``iterations``, or LightFM's ``epochs``); 0 if none."""
+    return int(params.get("iterations") or params.get("epochs") or 0)
 
 
 def parse_metric(name: str) -> tuple[str, int]:
@@ -60,6 +67,7 @@ class Objective:
     tracker: Tracker
     parent_run: str
     prune: bool = True
+    prune_queries: int | None = PRUNE_QUERIES   # None = every validation cart
     # called with (params, fitted model) after each completed fit: the runner keeps the models in
     # its cache, so refitting the chosen trial on the same data is a cache hit
     on_fitted: Callable[[dict, Recommender], None] | None = None
@@ -75,7 +83,7 @@ class Objective:
             self.tracker.log_params(run, params)
             model = Recommender.from_params(params)
             t0 = time.perf_counter()
-            callback = self._pruning_callback(trial, params) if self.prune and len(self.objectives) == 1 else None
+            callback = self._pruning_callback(trial, params, run) if len(self.objectives) == 1 else None
             model.fit(self.stage.train, on_iteration=callback)
             if self.on_fitted is not None:
                 self.on_fitted(params, model)
@@ -98,14 +106,17 @@ class Objective:
         finally:
             self.tracker.end_run(run, status)
 
-    def _pruning_callback(self, trial, params: dict | None = None):
+    def _pruning_callback(self, trial, params: dict | None = None, run: str | None = None):
+        """Intermediate values: reported to the trial (pruned by the pruner if ``prune``) and logged
+        on ``run`` as steps of the learning curve."""
         import optuna
 
         objective = self.objectives[0]
-        rows = slice(0, min(PRUNE_QUERIES, len(self.stage.eval)))
+        n_eval = len(self.stage.eval)
+        rows = slice(0, n_eval if self.prune_queries is None else min(self.prune_queries, n_eval))
         # scoring the pruning carts costs about as much as an iteration of a large catalogue, so
         # intermediate values are taken at PRUNE_POINTS evenly spaced iterations, not at every one
-        total = int((params or {}).get("iterations") or (params or {}).get("epochs") or 0)
+        total = iterations_of(params or {})
         every = max(1, total // PRUNE_POINTS) if total else 1
 
         def on_iteration(iteration: int, model: Recommender) -> None:
@@ -114,7 +125,10 @@ class Objective:
             value = metric_value(evaluate_model(model, self.stage.eval, self.ks, rows), objective)
             if np.isfinite(value):
                 trial.report(value, iteration)
-                if trial.should_prune():
+                if run is not None:
+                    self.tracker.log_metrics(run, {CURVE + objective: value}, step=iteration)
+                # never at the last iteration: the fit is done, only its evaluation is left
+                if self.prune and iteration + 1 != total and trial.should_prune():
                     raise optuna.TrialPruned(f"pruned at iteration {iteration}")
 
         return on_iteration

@@ -95,8 +95,15 @@ class MetricsSpec(_Strict):
 
 
 class TuningSpec(_Strict):
+    """Optuna per tunable model (docs/tuning.md). ``trials``: COMPLETED trials (the first is the
+    model's default configuration); ``max_pruned``: how many pruned trials may be replaced by new
+    ones (default: as many as ``trials``); ``timeout``: wall-time seconds per model's study (checked
+    between trials); ``prune_queries``: validation carts scored for each intermediate (pruning)
+    value, null = all of them."""
     trials: int = Field(10, ge=0)
-    timeout_s: float | None = None
+    max_pruned: int | None = Field(None, ge=0)
+    timeout: float | None = Field(None, gt=0)
+    prune_queries: int | None = Field(2000, ge=1)
     seed: int = 0
     pruning: bool = True
     objectives: list[str] | None = None        # several -> multi-objective (Pareto front)
@@ -108,6 +115,7 @@ class ModelSpec(_Strict):
     config: dict[str, Any]
     search: dict[str, Any] = Field(default_factory=dict)
     trials: int | None = Field(None, ge=0)     # overrides tuning.trials for this model
+    timeout: float | None = Field(None, gt=0)  # overrides tuning.timeout for this model (seconds)
 
 
 class ComparisonSpec(_Strict):
@@ -321,6 +329,7 @@ def _check_models(spec: ExperimentSpec, path: Path) -> None:
             raise ConfigError(f"{path}: models[{m.name}].search: " + "; ".join(
                 f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())) from None
         space.check_against(model.get_params(), f"{path}: models[{m.name}].search")
+        space.default_point(model.get_params(), f"{path}: models[{m.name}].search")
 
 
 def _check_metrics(spec: ExperimentSpec, path: Path) -> None:

@@ -6,8 +6,13 @@ Reliability rules (docs/failure_modes.md):
 - Journal files are opened by absolute path, with :class:`StaleSafeJournalLock`: a lock left by
   a killed process (or a dangling symlink from a relative path) is removed after a short grace
   period instead of spinning forever.
+- The sampler fits the budget (:func:`make_sampler`: QMC below :data:`TPE_MIN_BUDGET` trials,
+  else multivariate TPE with a third of the budget as start-up; NSGA-II for several objectives);
+  trial 0 is the model's default configuration (:func:`enqueue_default`); the budget counts
+  completed trials, pruned ones replaced up to a cap (:func:`budget_left`). docs/tuning.md.
 - Samplers are reseeded per trial from ``(seed, k)``, k = the number of non-FAIL trials created
-  before it (:class:`SeededTPESampler`, :class:`SeededNSGAIISampler`, :func:`trial_index`), so a
+  before it (:class:`SeededTPESampler`, :class:`SeededQMCSampler`, :class:`SeededNSGAIISampler`,
+  :func:`trial_index`), so a
   killed-and-resumed study proposes exactly what an uninterrupted one would: the re-run of a
   killed trial (marked FAIL by :func:`fail_stale_trials`) gets the seed the killed one had.
 """
@@ -198,22 +203,129 @@ class SeededNSGAIISampler(_PerTrialSeed, optuna.samplers.NSGAIISampler):
         self._init_seed(seed)
 
 
-def make_sampler(directions: list[str], seed: int) -> optuna.samplers.BaseSampler:
+class SeededQMCSampler(_PerTrialSeed, optuna.samplers.QMCSampler):
+    """Scrambled Sobol points, point k for the trial of index k (:func:`trial_index`), instead of
+    Optuna's counter in the study's system attributes (which a killed trial advances, so a resumed
+    study would skip a point). The independent sampler (used while no trial has finished, for the
+    search space) is reseeded per trial like the others."""
+
+    _RNG_ATTRS = (("_independent_sampler", "_rng"),)
+
+    def __init__(self, seed: int, **kwargs) -> None:
+        super().__init__(seed=seed, scramble=True, qmc_type="sobol", **kwargs)
+        self._init_seed(seed)
+        self._k = 0
+
+    def before_trial(self, study, trial) -> None:
+        self._k = trial_index(study, trial)
+        super().before_trial(study, trial)
+
+    def _find_sample_id(self, study, search_space) -> int:
+        return self._k
+
+    def _sample_qmc(self, study, search_space):
+        import warnings
+
+        with warnings.catch_warnings():   # scipy: "balance properties ... power of 2" (one point at a time)
+            warnings.simplefilter("ignore", UserWarning)
+            return super()._sample_qmc(study, search_space)
+
+
+#: below this many trials TPE would spend the whole budget on its random start-up (Optuna's
+#: default start-up is 10 trials), so the budget goes to quasi-random (QMC) points instead
+TPE_MIN_BUDGET = 10
+
+
+def tpe_startup(budget: int) -> int:
+    """TPE's random start-up trials for a budget: about a third of it (at least 3)."""
+    return max(3, round(budget / 3))
+
+
+def sampler_name(directions: list[str], budget: int | None) -> str:
+    if len(directions) > 1:
+        return "NSGA-II"
+    if budget is not None and budget < TPE_MIN_BUDGET:
+        return "QMC (scrambled Sobol)"
+    return f"TPE (multivariate, {tpe_startup(budget) if budget is not None else 10} start-up trials)"
+
+
+def make_sampler(directions: list[str], seed: int, budget: int | None = None) -> optuna.samplers.BaseSampler:
+    """The sampler that fits the budget: several objectives -> NSGA-II; budget below
+    :data:`TPE_MIN_BUDGET` -> QMC; otherwise multivariate TPE with :func:`tpe_startup` random
+    start-up trials (``budget=None``: Optuna's 10). All reseeded per trial (resume-deterministic)."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        if len(directions) == 1:
-            return SeededTPESampler(seed=seed, multivariate=True)
-        return SeededNSGAIISampler(seed=seed)
+        if len(directions) > 1:
+            return SeededNSGAIISampler(seed=seed)
+        if budget is not None and budget < TPE_MIN_BUDGET:
+            return SeededQMCSampler(seed=seed)
+        startup = tpe_startup(budget) if budget is not None else 10
+        return SeededTPESampler(seed=seed, multivariate=True, n_startup_trials=startup)
 
 
-def open_study(name: str, storage, directions: list[str], seed: int, prune: bool) -> optuna.Study:
-    sampler = make_sampler(directions, seed)
-    pruner = (optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=2)
+def open_study(name: str, storage, directions: list[str], seed: int, prune: bool, budget: int | None = None,
+               warmup_steps: int = 2) -> optuna.Study:
+    """``warmup_steps``: no trial is pruned before this step (the model's iteration index); about
+    half the model's iterations, so a slow starter is not cut at its first report."""
+    sampler = make_sampler(directions, seed, budget)
+    pruner = (optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=warmup_steps)
               if prune and len(directions) == 1 else optuna.pruners.NopPruner())
     return optuna.create_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner,
                                directions=directions, load_if_exists=True)
+
+
+#: user attribute marking the enqueued trial of the model's default configuration
+DEFAULT_ATTR = "cs_lab.default"
+
+
+def enqueue_default(study: optuna.Study, params: dict) -> bool:
+    """Enqueue the model's default configuration (``params``: its values of the searched
+    parameters) unless a trial of it is already in the study and not FAIL (so a resumed study
+    does not run it twice; one killed while running is enqueued again). True if enqueued."""
+    for t in study.get_trials(deepcopy=False):
+        if t.user_attrs.get(DEFAULT_ATTR) and t.state != TrialState.FAIL:
+            return False
+    study.enqueue_trial(params, user_attrs={DEFAULT_ATTR: True})
+    return True
+
+
+def default_trial(study: optuna.Study):
+    """The finished (COMPLETE or PRUNED) trial of the default configuration, or None."""
+    for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)):
+        if t.user_attrs.get(DEFAULT_ATTR):
+            return t
+    return None
+
+
+def trial_counts(study: optuna.Study) -> tuple[int, int]:
+    """(completed, pruned) trials of the study."""
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+    n_complete = sum(1 for t in trials if t.state == TrialState.COMPLETE)
+    return n_complete, len(trials) - n_complete
+
+
+def budget_left(study: optuna.Study, budget: int, max_pruned: int) -> int:
+    """Trials still to start: the budget counts COMPLETED trials; a pruned trial is replaced by a
+    new one, at most ``max_pruned`` times (so at most budget + max_pruned trials in all; with
+    max_pruned = 0 a pruned trial uses up its place in the budget)."""
+    n_complete, n_pruned = trial_counts(study)
+    if n_complete >= budget:
+        return 0
+    return max(0, budget + max_pruned - n_complete - n_pruned)
+
+
+class BudgetCallback:
+    """study.optimize callback: stop when :func:`budget_left` is 0 (reads the storage, so workers
+    sharing a study stop together)."""
+
+    def __init__(self, budget: int, max_pruned: int) -> None:
+        self.budget, self.max_pruned = budget, max_pruned
+
+    def __call__(self, study: optuna.Study, trial) -> None:
+        if budget_left(study, self.budget, self.max_pruned) == 0:
+            study.stop()
 
 
 def fail_stale_trials(study: optuna.Study) -> int:

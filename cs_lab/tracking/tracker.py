@@ -188,14 +188,17 @@ class MemoryTracker(NullTracker):
     def start_run(self, name, *, parent_id=None, tags=None):
         rid = super().start_run(name)
         self.runs[rid] = {"name": name, "parent": parent_id, "tags": dict(tags or {}), "params": {},
-                          "metrics": {}, "artifacts": [], "status": RUNNING}
+                          "metrics": {}, "history": {}, "artifacts": [], "status": RUNNING}
         return rid
 
     def log_params(self, run_id, params):
         self.runs[run_id]["params"].update({k: str(v) for k, v in params.items()})
 
     def log_metrics(self, run_id, metrics, step=None):
-        self.runs[run_id]["metrics"].update(_clean_metrics(metrics))
+        clean = _clean_metrics(metrics)
+        self.runs[run_id]["metrics"].update(clean)      # the latest value, like MLflow's run view
+        for k, v in clean.items():                      # every (step, value), like MLflow's metric history
+            self.runs[run_id]["history"].setdefault(k, []).append((step or 0, v))
 
     def set_tags(self, run_id, tags):
         self.runs[run_id]["tags"].update(tags)

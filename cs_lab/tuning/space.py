@@ -40,6 +40,12 @@ class IntDim(_Dim):
     def suggest(self, trial, name: str) -> int:
         return trial.suggest_int(name, self.low, self.high, step=self.step, log=self.log)
 
+    def nearest(self, value):
+        """The value of this dimension nearest to ``value`` (bounds, then the step grid)."""
+        v = min(max(float(value), self.low), self.high)
+        top = self.low + (self.high - self.low) // self.step * self.step   # highest value on the grid
+        return int(min(self.low + round((v - self.low) / self.step) * self.step, top))
+
 
 class FloatDim(_Dim):
     type: Literal["float"]
@@ -59,6 +65,12 @@ class FloatDim(_Dim):
     def suggest(self, trial, name: str) -> float:
         return trial.suggest_float(name, self.low, self.high, log=self.log, step=self.step)
 
+    def nearest(self, value):
+        v = min(max(float(value), self.low), self.high)
+        if self.step is not None:
+            v = min(self.low + round((v - self.low) / self.step) * self.step, self.high)
+        return v
+
 
 class CategoricalDim(_Dim):
     type: Literal["categorical"]
@@ -66,6 +78,12 @@ class CategoricalDim(_Dim):
 
     def suggest(self, trial, name: str):
         return trial.suggest_categorical(name, self.choices)
+
+    def nearest(self, value):
+        if value not in self.choices:
+            raise ValueError(f"the model's default {value!r} is not among the choices {self.choices}; "
+                             f"add it (the default configuration runs as the first trial)")
+        return value
 
 
 Dimension = Annotated[Union[IntDim, FloatDim, CategoricalDim], Field(discriminator="type")]
@@ -91,6 +109,22 @@ class SearchSpace(BaseModel):
         if unknown:
             raise ConfigError(f"{where}: searched parameter(s) {unknown} are not parameters of the model "
                               f"(known: {sorted(params)})")
+
+    def default_point(self, params: dict[str, Any], where: str) -> tuple[dict[str, Any], dict[str, tuple]]:
+        """The model's default configuration as a point of the space: ``params`` (the model's
+        parameters) restricted to the searched names. A numeric default outside the range (or off
+        the step grid) is moved to the nearest value of the space and returned in the second dict
+        ({name: (default, used)}); a categorical default not among the choices is a ConfigError."""
+        point, moved = {}, {}
+        for name, dim in self.dims.items():
+            try:
+                v = dim.nearest(params[name])
+            except ValueError as exc:
+                raise ConfigError(f"{where}.{name}: {exc}") from None
+            point[name] = v
+            if v != params[name]:
+                moved[name] = (params[name], v)
+        return point, moved
 
     def __len__(self) -> int:
         return len(self.dims)

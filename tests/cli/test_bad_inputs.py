@@ -65,6 +65,10 @@ SPEC_CASES = [
     ("comparison_metric_unknown", "comparison.metrics", ["foo@10"], [], "run", ["comparison.metrics", "foo@10"]),
     ("cli_trials_negative", None, None, ["--trials", "-1"], "run", ["--trials", "-1"]),
     ("tuning_trials_negative", "tuning.trials", -2, [], "run", ["tuning.trials"]),
+    ("tuning_timeout_negative", "tuning.timeout", -5, [], "run", ["tuning.timeout"]),
+    ("tuning_timeout_zero", "tuning.timeout", 0, [], "run", ["tuning.timeout"]),
+    ("tuning_max_pruned_negative", "tuning.max_pruned", -1, [], "run", ["tuning.max_pruned"]),
+    ("tuning_prune_queries_zero", "tuning.prune_queries", 0, [], "run", ["tuning.prune_queries"]),
     ("simulate_trials_negative", None, None, ["--trials", "-3"], "simulate", ["--trials", "-3"]),
     ("jobs_zero", None, None, ["--jobs", "0"], "run", ["--jobs"]),
     ("max_queries_negative", "task.max_queries", -5, [], "run", ["task.max_queries"]),
@@ -96,6 +100,21 @@ def test_unknown_model_names_file_and_key(base):
     path = write_spec(folder, spec, "unknown_model")
     proc = cli(folder, "run", str(path), "--no-track", "--runs-dir", str(folder / "runs"), timeout=30)
     check(proc, str(path), "models[mystery].config.model", "nosuch")
+
+
+@pytest.mark.parametrize("key,value,words", [
+    ("timeout", -1, ["models[als].timeout"]),
+    # the default configuration is trial 0: a categorical default outside the choices cannot run
+    ("search", {"use_customer": {"type": "categorical", "choices": [True]}},
+     ["models[als].search.use_customer", "False", "choices"]),
+])
+def test_bad_model_tuning_key(base, key, value, words):
+    folder, spec = base
+    models = [dict(m, **{key: value}) if m["name"] == "als" else m for m in spec["models"]]
+    path = write_spec(folder, dict(spec, models=models), f"model_{key}")
+    proc = cli(folder, "run", str(path), "--no-track", "--runs-dir", str(folder / "runs"), timeout=30)
+    check(proc, str(path), *words)
+    assert not (folder / "runs" / spec["name"] / ".models").exists()
 
 
 def test_yaml_syntax_error(base):

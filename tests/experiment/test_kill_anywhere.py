@@ -59,7 +59,8 @@ def _run(spec, folder, timeout=900, kill_at=None):
 
 
 def _trials(folder):
-    """Per study of the run folder's journal: (COMPLETE+PRUNED count, COMPLETE params in order)."""
+    """Per study of the run folder's journal: (COMPLETE count, COMPLETE/PRUNED states and params in
+    order, RUNNING count). The budget counts completed trials (pruned ones are replaced)."""
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
@@ -68,7 +69,7 @@ def _trials(folder):
     for name in optuna.get_all_study_names(st):
         trials = optuna.load_study(study_name=name, storage=st).trials
         done = [t for t in trials if t.state.name in ("COMPLETE", "PRUNED")]
-        out[name] = (len(done), [(t.state.name, t.params) for t in done],
+        out[name] = (sum(t.state.name == "COMPLETE" for t in done), [(t.state.name, t.params) for t in done],
                      sum(t.state.name == "RUNNING" for t in trials))
     return out
 

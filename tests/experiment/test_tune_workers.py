@@ -44,7 +44,13 @@ def test_two_workers_share_one_study(tmp_path, tmp_cache):
     numbers = [t.number for t in trials]
     assert sorted(numbers) == list(range(len(trials)))          # none lost
     assert set(numbers) == ran[0] | ran[1]                       # every trial ran in exactly one worker
-    finished = [t for t in trials if t.state.name in ("COMPLETE", "PRUNED")]
-    assert 10 <= len(finished) <= 11                              # the budget, at most one in flight over it
-    params = [tuple(sorted(t.params.items())) for t in trials]
-    assert len(set(params)) == len(params)                        # no configuration evaluated twice
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    pruned = [t for t in trials if t.state.name == "PRUNED"]
+    assert 10 <= len(complete) <= 11                              # the budget, at most one in flight over it
+    assert len(complete) + len(pruned) <= 10 + 10 + 1             # pruned ones replaced at most max_pruned times
+    # no configuration evaluated twice; the one exception allowed: two workers starting at the same
+    # moment may each enqueue the default configuration (docs/tuning.md)
+    defaults = [t for t in trials if t.user_attrs.get("cs_lab.default")]
+    assert 1 <= len(defaults) <= 2
+    params = [tuple(sorted(t.params.items())) for t in trials if t not in defaults[1:]]
+    assert len(set(params)) == len(params)

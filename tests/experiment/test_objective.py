@@ -1,0 +1,66 @@
+"""The objective's iteration hook (cs_lab.experiment.objective): intermediate values on the first
+prune_queries carts, logged as steps, pruning only when asked and never at the last iteration."""
+
+from types import SimpleNamespace
+
+import optuna
+import pytest
+
+from cs_lab.experiment import objective as objective_module
+from cs_lab.experiment.objective import CURVE, Objective
+from cs_lab.tracking import MemoryTracker
+
+
+class FakeTrial:
+    def __init__(self, prune: bool) -> None:
+        self.reported, self._prune = [], prune
+
+    def report(self, value, step):
+        self.reported.append((step, value))
+
+    def should_prune(self):
+        return self._prune
+
+
+def hook(monkeypatch, prune: bool, trial_prunes: bool, iterations: int, prune_queries=None, n_eval=50):
+    rows_seen = []
+
+    def fake_evaluate(model, ev, ks, rows=None, ids=None):
+        rows_seen.append(rows)
+        return model
+
+    monkeypatch.setattr(objective_module, "evaluate_model", fake_evaluate)
+    monkeypatch.setattr(objective_module, "metric_value", lambda model, name: float(model))
+    tracker = MemoryTracker()
+    run = tracker.start_run("trial-0")
+    obj = Objective(base_params={}, space=None, stage=SimpleNamespace(eval=[0] * n_eval), objectives=["ndcg@10"],
+                    ks=[10], tracker=tracker, parent_run="p", prune=prune, prune_queries=prune_queries)
+    trial = FakeTrial(trial_prunes)
+    return obj._pruning_callback(trial, {"iterations": iterations}, run), trial, tracker.runs[run], rows_seen
+
+
+def test_values_are_logged_as_steps_and_pruning_waits_for_the_pruner(monkeypatch):
+    on_iteration, trial, run, rows = hook(monkeypatch, prune=True, trial_prunes=False, iterations=10,
+                                          prune_queries=20)
+    for i in range(10):
+        on_iteration(i, i / 10)
+    steps = [1, 3, 5, 7, 9]                               # 5 evenly spaced points
+    assert [s for s, _ in trial.reported] == steps
+    assert run["history"][CURVE.replace("@", "_at_") + "ndcg_at_10"] == [(s, s / 10) for s in steps]
+    assert rows == [slice(0, 20)] * 5                     # the first prune_queries carts
+
+
+def test_pruned_when_the_pruner_says_so_but_never_at_the_last_iteration(monkeypatch):
+    on_iteration, trial, _, rows = hook(monkeypatch, prune=True, trial_prunes=True, iterations=4)
+    with pytest.raises(optuna.TrialPruned):
+        on_iteration(0, 0.1)
+    on_iteration, trial, _, rows = hook(monkeypatch, prune=True, trial_prunes=True, iterations=1)
+    on_iteration(0, 0.1)                                  # the only (last) iteration: not pruned
+    assert trial.reported == [(0, 0.1)] and rows == [slice(0, 50)]   # prune_queries None: every cart
+
+
+def test_no_pruning_when_pruning_is_off_but_the_curve_is_kept(monkeypatch):
+    on_iteration, trial, run, _ = hook(monkeypatch, prune=False, trial_prunes=True, iterations=3)
+    for i in range(3):
+        on_iteration(i, 0.2)
+    assert len(trial.reported) == 3
