@@ -71,12 +71,14 @@ class Objective:
     # called with (params, fitted model) after each completed fit: the runner keeps the models in
     # its cache, so refitting the chosen trial on the same data is a cache hit
     on_fitted: Callable[[dict, Recommender], None] | None = None
+    label: str = ""          # the model's name in the spec: trial runs are named "<label>/trial-N"
 
     def __call__(self, trial) -> float | tuple[float, ...]:
         import optuna
 
         params = {**self.base_params, **self.space.suggest(trial)}
-        run = self.tracker.start_run(f"trial-{trial.number}", parent_id=self.parent_run,
+        name = f"{self.label}/trial-{trial.number}" if self.label else f"trial-{trial.number}"
+        run = self.tracker.start_run(name, parent_id=self.parent_run,
                                      tags={"optuna.trial": str(trial.number)})
         status = FAILED
         try:

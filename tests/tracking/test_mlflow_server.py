@@ -77,7 +77,7 @@ def test_tiny_experiment_against_real_server(mlflow_server, tmp_path, tmp_cache)
     assert exp_tags["mlflow.note.content"] == "A tiny shop, for the test."
     runs = rest(mlflow_server, "runs/search", {"experiment_ids": [exp_id], "max_results": 100})["runs"]
     by_name = {r["info"]["run_name"]: r for r in runs}
-    assert {"popularity", "item_knn", "als", "comparison", "trial-0", "trial-1"} <= set(by_name)
+    assert {"popularity", "item_knn", "als", "comparison", "als/trial-0", "als/trial-1"} <= set(by_name)
     assert all(r["info"]["status"] == "FINISHED" for r in runs)
     als = by_name["als"]
     metrics = {m["key"]: m["value"] for m in als["data"]["metrics"]}
@@ -100,7 +100,7 @@ def test_tiny_experiment_against_real_server(mlflow_server, tmp_path, tmp_cache)
     assert {t["key"]: t["value"] for t in by_name[winner]["data"]["tags"]}.get("winner") == "true"
     assert all({t["key"]: t["value"] for t in by_name[m]["data"]["tags"]}.get("winner") is None
                for m in ("popularity", "item_knn", "als") if m != winner)
-    trial_parent = {t["key"]: t["value"] for t in by_name["trial-0"]["data"]["tags"]}["mlflow.parentRunId"]
+    trial_parent = {t["key"]: t["value"] for t in by_name["als/trial-0"]["data"]["tags"]}["mlflow.parentRunId"]
     assert trial_parent == als["info"]["run_id"]
 
     # the logged pyfunc model loads and predicts in a fresh process

@@ -60,9 +60,10 @@ class Loader(ABC):
         """None when every raw file is present; else one line per missing source: the expected path and
         where to get it (the official URL, or how to obtain it by hand)."""
         base = data_dir() if root is None else Path(root)
+        status = self.raw_status(root)   # a loader may find its files elsewhere (a package, ...)
         lines = []
         for s in self.sources:
-            if present(s.folder, list(s.candidates), root) is not None:
+            if status.get(s.key) is not None:
                 continue
             paths = " or ".join(str(base / s.folder / rf.filename) for rf in s.candidates)
             urls = [rf.url for rf in s.candidates if rf.url]

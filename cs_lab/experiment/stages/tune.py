@@ -79,7 +79,8 @@ def tune(ctx: RunContext, m: ModelSpec, base: dict, space, trials: int, task: Pr
                 store(d, model)
 
         objective = Objective(base, space, task.tuning, objectives, spec.metrics.ks, ctx.tracker, run,
-                              prune=spec.tuning.pruning, prune_queries=spec.tuning.prune_queries, on_fitted=keep)
+                              prune=spec.tuning.pruning, prune_queries=spec.tuning.prune_queries, on_fitted=keep,
+                              label=m.name)
         # several workers may share the study (--storage): each stops when the study's counts reach
         # the budget (read from the storage after every trial)
         ran = ctx.trials_run.setdefault(m.name, [])
