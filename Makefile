@@ -18,11 +18,12 @@ export CS_LAB_DATA_DIR CS_LAB_CACHE_DIR
 DATASETS ?= online_retail online_retail_ii groceries ta_feng complete_journey
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-spark test test-fast mutation plants experiments data bench notebooks mlflow-ui serve clean help
+.PHONY: setup setup-spark test test-fast mutation plants experiments data bench notebooks mlflow-ui serve experiments-next-basket clean help
 
 help:
 	@echo "make experiments  install (first time) and run the default experiment suite"
 	@echo "make test         install (first time) and run unit + integration tests"
+	@echo "make experiments-next-basket   the next-basket specs (Complete Journey, Ta Feng; docs/tasks.md)"
 	@echo "make mutation     mutation score of the core modules (docs/testing.md; MUTATION_ARGS=\"--sample 50\")"
 	@echo "make plants       replay the planted bugs of docs/testing.md: each must be caught"
 	@echo "make bench        peer benchmarks (benchmarks/README.md)"
@@ -64,6 +65,8 @@ data: setup
 	@for d in $(DATASETS); do $(BIN)/cs-lab data prepare $$d || exit 1; done
 
 SUITE ?= experiments/complete_journey.yaml experiments/complete_journey_explore.yaml experiments/online_retail.yaml experiments/online_retail_explore.yaml
+# next-basket prediction (docs/tasks.md): `make experiments-next-basket`
+NEXT_BASKET := experiments/complete_journey_next_basket.yaml experiments/ta_feng_next_basket.yaml
 JOBS ?= 2
 RUN_ARGS ?=
 
@@ -72,6 +75,9 @@ RUN_ARGS ?=
 # Optuna budget, 3 rolling test windows, 3 seeds; tracked in ./mlflow.db. JOBS specs run at once.
 experiments: setup
 	$(BIN)/cs-lab run $(SUITE) --skip-missing-data --jobs $(JOBS) $(RUN_ARGS)
+
+experiments-next-basket: setup
+	$(BIN)/cs-lab run $(NEXT_BASKET) --skip-missing-data --jobs $(JOBS) $(RUN_ARGS)
 
 bench: setup
 	$(BIN)/python -m benchmarks $(BENCH)
