@@ -135,6 +135,7 @@ def _run_parallel(specs, args) -> int:
                 if error:
                     failed.append(name)
         except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)   # queued specs never start
             for proc in list(getattr(pool, "_processes", {}).values()):
                 proc.terminate()                     # SIGTERM: each worker ends its runs KILLED
             raise
