@@ -82,7 +82,11 @@ def log_dataset_input(ctx: RunContext, run: str, windows: Windows) -> None:
 
 
 def log_pyfunc(ctx: RunContext, run: str, model: Recommender) -> None:
+    import logging
+
     from cs_lab.tracking.pyfunc import save_pyfunc
+
+    logging.getLogger("mlflow.pyfunc").setLevel(logging.WARNING)   # "Validating input example ..."
 
     with tempfile.TemporaryDirectory() as d:
         path = save_pyfunc(model, Path(d) / "model")
@@ -144,11 +148,25 @@ def log_comparison(ctx: RunContext, scores: dict[str, ModelScores], sel: Selecti
     return run
 
 
+DESCRIPTION_LIMIT = 8000   # MLflow truncates a tag value (the run description) beyond this
+
+
 def comparison_markdown(name: str, sel: Selection, board: pd.DataFrame, verdict: str) -> str:
-    """The comparison run's description: the winner, the leaderboard, the verdict (rendered by MLflow)."""
-    return (f"### {name}: `{sel.winner}` wins on validation {sel.objective}\n\n"
-            f"{markdown_table(board)}\n\n<details><summary>Verdict, decision family and secondary metrics"
-            f"</summary>\n\n```\n{verdict}\n```\n</details>\n")
+    """The comparison run's description: the winner, the leaderboard, the verdict (rendered by MLflow).
+    Kept under MLflow's tag limit: the full leaderboard if it fits, else its first columns; the verdict
+    (the last section of the console text) if it fits; leaderboard.md holds everything."""
+    head = f"### {name}: `{sel.winner}` wins on validation {sel.objective}\n\n"
+    for cols in (list(board.columns), list(board.columns[:6]), list(board.columns[:3])):
+        table = markdown_table(board[cols])
+        if len(head) + len(table) < DESCRIPTION_LIMIT - 200:
+            break
+    text = head + table + "\n"
+    short = verdict[verdict.rfind("Verdict"):] if "Verdict" in verdict else verdict
+    for body in (verdict, short):
+        block = f"\n<details><summary>Verdict</summary>\n\n```\n{body}\n```\n</details>\n"
+        if len(text) + len(block) < DESCRIPTION_LIMIT:
+            return text + block
+    return text + "\n(full leaderboard and verdict: leaderboard.md, verdict.txt)\n"
 
 
 def family_markdown(family: pd.DataFrame, alpha: float, n_boot: int | None = None) -> str:
