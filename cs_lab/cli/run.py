@@ -197,4 +197,7 @@ def _run_one(spec, args) -> None:
         print(format_leaderboard(result.leaderboard, spec))
     uri = getattr(tracker, "tracking_uri", None)
     if uri:
-        print(f"\nMLflow: experiment {spec.name!r} at {uri}  (make mlflow-ui, then open http://127.0.0.1:5000)")
+        exp_id = getattr(tracker, "experiment_id", None)
+        page = f"#/experiments/{exp_id}/runs?workflowType=machine_learning" if exp_id else ""
+        print(f"\nMLflow: experiment {spec.name!r} at {uri}  (make mlflow-ui, then open "
+              f"http://127.0.0.1:5000/{page})")
