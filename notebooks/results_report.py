@@ -82,8 +82,12 @@ publish(figures.leaderboard_ci(board, METRICS, title=f"{runs.name}: test metrics
 # recommended slots that are repeats.
 
 # %%
-display(tables.repeat_explore(runs, [OBJECTIVE, *[m for m in METRICS if m.startswith("hit_rate")]])
-        .round(4))
+split, dropped = tables.tidy(tables.repeat_explore(runs, [OBJECTIVE, *[m for m in METRICS
+                                                                      if m.startswith("hit_rate")]]))
+display(split)
+if dropped:
+    display(Markdown(f"_Not shown: {', '.join(dropped)} (no such hidden items: the explore task never "
+                     "scores items the customer bought before)._"))
 
 # %% [markdown]
 # ## The verdict and its decision family
