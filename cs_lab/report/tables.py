@@ -190,7 +190,18 @@ def tidy(df: pd.DataFrame, digits: int = 4, n_boot: int | None = None):
     fmt = {}
     for c in out.columns:
         if c == "p" or str(c).startswith("p_"):
-            fmt[c] = lambda v: html.escape(fmt_p(float(v), n_boot)) if pd.notna(v) else ""  # "<1/B" in HTML
+            fmt[c] = lambda v: _p_cell(v, n_boot)
         elif pd.api.types.is_float_dtype(out[c]):
             fmt[c] = lambda v, d=digits: "" if pd.isna(v) else f"{v:.{d}f}"
     return out.style.format(fmt).hide(axis="index"), dropped
+
+
+def _p_cell(v, n_boot: int | None) -> str:
+    """A p-value cell: '<1/B' for a bootstrap p (HTML-escaped); text (e.g. why there is no p-value) as is."""
+    from cs_lab.experiment.format import fmt_p
+
+    if isinstance(v, str):
+        return html.escape(v)
+    if v is None or pd.isna(v):
+        return ""
+    return html.escape(fmt_p(float(v), n_boot))

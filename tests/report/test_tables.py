@@ -100,6 +100,9 @@ def test_tidy_drops_empty_columns_and_uses_one_format():
     assert "0.0620" in html and "0.0779" in html and "e-02" not in html
     assert "&lt;0.001" in html and "0.0312" in html
     assert "margin_per_session" not in html
+    # a p column may say why there is no p-value (fixed by construction): shown as text, not a crash
+    text = pd.DataFrame({"arm": ["a"], "p": ["interval only: rates"]})
+    assert "interval only: rates" in tidy(text)[0].to_html()
 
 
 def test_rates_and_assumptions_next_to_the_lift():
