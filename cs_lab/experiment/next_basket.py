@@ -10,12 +10,11 @@ History (repeat / explore, and the explore task's exclusion) = the customer's tr
 
 from __future__ import annotations
 
-from cs_lab.data import Dataset, schema as S
-from cs_lab.data.interactions import Interactions
+from cs_lab.data import Dataset
 from cs_lab.data.splits import Split, next_basket_holdout, next_basket_split
 from cs_lab.errors import DataError
 from cs_lab.experiment.spec import ExperimentSpec
-from cs_lab.experiment.task import PreparedTask, Stage, _before, make_eval_set
+from cs_lab.experiment.task import PreparedTask, assemble_task
 
 
 def next_basket_windows(lines, spec: ExperimentSpec) -> list[Split]:
@@ -48,19 +47,7 @@ def prepare_next_basket(spec: ExperimentSpec, ds: Dataset, split: Split, window:
             raise DataError(f"{where}: no customer has the {need + params['drop_last']} baskets a {name} target "
                             f"needs here (task.min_baskets = {t.min_baskets}, split.windows = {n_windows})",
                             hint="lower task.min_baskets or split.windows")
-    tr_in = Interactions.from_lines(inner.train, returns=_before(ds.returns, inner))
-    tr_full = Interactions.from_lines(split.train, returns=_before(ds.returns, split))
-    valid = make_eval_set(valid_h, tr_in, explore=t.explore, max_queries=t.max_validation_queries, seed=t.seed,
-                          lines=inner.test)
-    test = make_eval_set(test_h, tr_full, explore=t.explore, max_queries=t.max_queries, seed=t.seed,
-                         lines=split.test)
-    for name, ev in (("validation", valid), ("test", test)):
-        if len(ev) == 0:
-            raise DataError(f"{where}: no {name} customer's target basket has an item new to them, so the "
-                            "explore task has nothing to score", hint="use task.exclude: [cart]")
-    counts = {"test_baskets": int(split.test[S.BASKET].nunique()), "test_carts": len(test),
-              "test_carts_eligible": test.holdout.params["eligible"], "validation_carts": len(valid),
-              "validation_carts_eligible": valid.holdout.params["eligible"],
-              **{f"dropped_{k}": v for k, v in split.dropped.items()}}
-    return PreparedTask(ds, split, inner, Stage(tr_in, valid), Stage(tr_full, test), window=window,
-                        n_windows=n_windows, explore=t.explore, counts=counts)
+    return assemble_task(spec, ds, split, inner, valid_h, test_h, window, n_windows,
+                         empty=f"{where}: no {{name}} customer's target basket has an item new to them, so "
+                               "the explore task has nothing to score", hint="use task.exclude: [cart]",
+                         extra_counts={f"dropped_{k}": v for k, v in split.dropped.items()})

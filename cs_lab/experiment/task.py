@@ -177,20 +177,32 @@ def prepare_task(spec: ExperimentSpec, dataset: Dataset | None = None, split: Sp
         raise DataError(f"{where}: no {'test' if len(test_h.queries) == 0 else 'validation'} baskets with "
                         f">= {t.min_items} items after the split",
                         hint="lower task.min_items, split.windows or change split.test_fraction")
-    returns = ds.returns
-    tr_in = Interactions.from_lines(inner.train, returns=_before(returns, inner))
-    tr_full = Interactions.from_lines(split.train, returns=_before(returns, split))
+    return assemble_task(spec, ds, split, inner, valid_h, test_h, window, n_windows,
+                         empty=f"{where}: no {{name}} cart has a hidden item new to its customer, so the "
+                               "explore task has nothing to score",
+                         hint="use a longer window or task.exclude: [cart]")
+
+
+def assemble_task(spec: ExperimentSpec, ds: Dataset, split: Split, inner: Split, valid_h, test_h,
+                  window: int, n_windows: int, empty: str, hint: str,
+                  extra_counts: dict[str, int] | None = None) -> PreparedTask:
+    """Holdouts -> the PreparedTask of one window (training interactions, eval sets, counts), shared
+    by every task kind. ``empty`` (with ``{name}`` = validation / test) is the error when the explore
+    filter leaves an eval set with nothing to score."""
+    t = spec.task
+    tr_in = Interactions.from_lines(inner.train, returns=_before(ds.returns, inner))
+    tr_full = Interactions.from_lines(split.train, returns=_before(ds.returns, split))
     valid = make_eval_set(valid_h, tr_in, explore=t.explore, max_queries=t.max_validation_queries, seed=t.seed,
                           lines=inner.test)
     test = make_eval_set(test_h, tr_full, explore=t.explore, max_queries=t.max_queries, seed=t.seed,
                          lines=split.test)
     for name, ev in (("validation", valid), ("test", test)):
         if len(ev) == 0:
-            raise DataError(f"{where}: no {name} cart has a hidden item new to its customer, so the explore "
-                            "task has nothing to score", hint="use a longer window or task.exclude: [cart]")
+            raise DataError(empty.format(name=name), hint=hint)
     counts = {"test_baskets": int(split.test[S.BASKET].nunique()), "test_carts": len(test),
               "test_carts_eligible": test.holdout.params["eligible"], "validation_carts": len(valid),
-              "validation_carts_eligible": valid.holdout.params["eligible"]}
+              "validation_carts_eligible": valid.holdout.params["eligible"],
+              **(extra_counts or {})}
     return PreparedTask(ds, split, inner, Stage(tr_in, valid), Stage(tr_full, test), window=window,
                         n_windows=n_windows, explore=t.explore, counts=counts)
 
