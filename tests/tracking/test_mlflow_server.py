@@ -3,10 +3,8 @@ back over its REST API, and load the logged pyfunc model in a fresh process."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -17,13 +15,9 @@ from cs_lab.experiment.spec import load_spec
 from cs_lab.testing.experiment import tiny_spec
 from cs_lab.tracking import MlflowTracker
 
+from ._http import free_port, wait_until_up
+
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -38,17 +32,10 @@ def mlflow_server(tmp_path):
         # no background job runners (a dozen huey consumers): the test needs only tracking
         env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    problem = wait_until_up(f"{url}/health", proc, 90)
+    if problem:
         proc.kill()
-        pytest.fail("mlflow server did not start within 90 s")
+        pytest.fail(f"mlflow server did not start: {problem}")
     yield url
     proc.terminate()
     try:

@@ -3,10 +3,8 @@ and `mlflow models serve` answers a cart posted to /invocations."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -15,6 +13,8 @@ import pytest
 from cs_lab.models import registry
 from cs_lab.testing.data import contract_data
 from cs_lab.tracking.pyfunc import save_pyfunc
+
+from ._http import free_port, wait_until_up
 
 
 @pytest.fixture(scope="module")
@@ -39,16 +39,10 @@ def test_signature_example_and_requirements(saved):
     assert not list(path.rglob("__pycache__"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_mlflow_models_serve_answers_a_cart(saved, tmp_path):
     model, path = saved
-    port = _free_port()
+    port = free_port()
     mlflow_bin = Path(sys.executable).parent / "mlflow"
     # run from an empty folder: the model must bring cs_lab's code with it
     proc = subprocess.Popen([str(mlflow_bin), "models", "serve", "-m", str(path), "--env-manager", "local",
@@ -57,18 +51,9 @@ def test_mlflow_models_serve_answers_a_cart(saved, tmp_path):
                             env={**os.environ, "PATH": f"{mlflow_bin.parent}{os.pathsep}{os.environ.get('PATH', '')}"})
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"mlflow models serve exited {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/ping", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("mlflow models serve did not answer /ping within 120 s")
+        problem = wait_until_up(f"{url}/ping", proc, 120)
+        if problem:
+            pytest.fail(f"mlflow models serve did not answer /ping: {problem}")
         cart = [str(x) for x in model.items_.ids[:2]]
         body = json.dumps({"dataframe_split": {"columns": ["cart"], "data": [[cart]]}}).encode()
         req = urllib.request.Request(f"{url}/invocations", data=body, headers={"Content-Type": "application/json"})
