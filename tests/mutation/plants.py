@@ -59,7 +59,7 @@ PLANTS = (
           "in_kept = lines[S.BASKET].isin(kept[S.BASKET]).to_numpy() & ~anonymous",
           "in_kept = lines[S.BASKET].isin(kept[S.BASKET]).to_numpy() | anonymous",
           ("tests/data/splits/test_next_basket.py",)),
-    Plant("next basket: the test basket leaks into the history", "cs_lab/experiment/next_basket.py",
+    Plant("next basket: the test basket leaks into the history", "cs_lab/experiment/task.py",
           "tr_full = Interactions.from_lines(split.train,",
           "tr_full = Interactions.from_lines(__import__('pandas').concat([split.train, split.test]),",
           ("tests/experiment/test_next_basket.py",), select="not runner"),
