@@ -8,6 +8,7 @@ from cs_lab.models import hybrid  # noqa: F401
 from cs_lab.models import implicit_cf  # noqa: F401
 from cs_lab.models import lightfm_cf  # noqa: F401
 from cs_lab.models import rules  # noqa: F401
+from cs_lab.models import threshold  # noqa: F401
 from cs_lab.models.base import Recommender
 from cs_lab.models.registry import build, get, names, register
 
