@@ -39,6 +39,8 @@ class EvalContext:
     truth_value : optional CSR with exactly the truth's entries: each hidden
                   line's value (quantity x unit price); see lines.align_line_values.
     truth_margin: optional CSR like truth_value: quantity x (price - cost).
+    cart_value  : optional (n_queries,) value of each query's visible cart (sum of
+                  quantity x unit price of its lines); read by the threshold metrics.
     """
 
     recs: np.ndarray
@@ -49,8 +51,9 @@ class EvalContext:
     history: sp.csr_array | None = None
     truth_value: sp.csr_array | None = None
     truth_margin: sp.csr_array | None = None
+    cart_value: np.ndarray | None = None
 
-    INPUTS = ("history", "truth_value", "truth_margin")
+    INPUTS = ("history", "truth_value", "truth_margin", "cart_value")
     """Optional evaluation inputs a metric may declare in ``Metric.inputs``."""
 
     def given_inputs(self) -> frozenset[str]:
@@ -69,7 +72,7 @@ class EvalContext:
         return EvalContext(recs=self.recs, truth=truth, n_items=self.n_items, catalog=self.catalog,
                            empty_truth="exclude", history=self.history,
                            truth_value=align(self.truth_value, "truth_value"),
-                           truth_margin=align(self.truth_margin, "truth_margin"))
+                           truth_margin=align(self.truth_margin, "truth_margin"), cart_value=self.cart_value)
 
     @property
     def n_queries(self) -> int:

@@ -117,7 +117,8 @@ def evaluate(recs: np.ndarray, truth: TruthLike, metrics: Sequence[str | Metric]
              empty_truth: EmptyTruth = "exclude", check_duplicates: bool = True,
              history: sp.sparray | sp.spmatrix | None = None,
              truth_value: sp.sparray | sp.spmatrix | None = None,
-             truth_margin: sp.sparray | sp.spmatrix | None = None) -> EvalResult:
+             truth_margin: sp.sparray | sp.spmatrix | None = None,
+             cart_value: np.ndarray | None = None) -> EvalResult:
     """Evaluate ranked recommendations against hidden items at several cut-offs at once.
 
     Parameters
@@ -146,6 +147,8 @@ def evaluate(recs: np.ndarray, truth: TruthLike, metrics: Sequence[str | Metric]
         real value (quantity x unit price). Adds ``hit_value@k``.
     truth_margin : like truth_value with quantity x (price - cost), NaN-free.
         Adds ``hit_margin@k``.
+    cart_value : (n_queries,) value of each visible cart, finite and >= 0; read by the
+        threshold metrics (cs_lab.eval.metrics.threshold, passed as instances).
     """
     if empty_truth not in ("exclude", "zero"):
         raise ConfigError(f"empty_truth must be 'exclude' or 'zero', got {empty_truth!r}")
@@ -161,6 +164,14 @@ def evaluate(recs: np.ndarray, truth: TruthLike, metrics: Sequence[str | Metric]
     if query_ids is not None and len(query_ids) != n:
         raise DataError(f"query_ids has {len(query_ids)} labels for {n} queries")
 
+    if cart_value is not None:
+        cart_value = np.asarray(cart_value, dtype=np.float64)
+        if cart_value.shape != (n,):
+            raise DataError(f"cart_value has shape {cart_value.shape}, expected ({n},): one value per query")
+        if not (np.isfinite(cart_value) & (cart_value >= 0)).all():
+            row = int(np.flatnonzero(~(np.isfinite(cart_value) & (cart_value >= 0)))[0])
+            raise DataError(f"cart_value must be finite and >= 0, got {cart_value[row]!r} at query row {row}")
+
     def lines(values: sp.sparray | sp.spmatrix | None, name: str) -> sp.csr_array | None:
         return None if values is None else align_line_values(truth_mat, values, name)
 
@@ -168,7 +179,7 @@ def evaluate(recs: np.ndarray, truth: TruthLike, metrics: Sequence[str | Metric]
                       empty_truth=empty_truth,
                       history=None if history is None else as_history_matrix(history, n, n_items_),
                       truth_value=lines(truth_value, "truth_value"),
-                      truth_margin=lines(truth_margin, "truth_margin"))
+                      truth_margin=lines(truth_margin, "truth_margin"), cart_value=cart_value)
     parts: dict[str, EvalContext] = {}
     if ctx.history is not None:
         parts = dict(zip(PARTS, (ctx.restricted(t) for t in split_repeat_explore(truth_mat, ctx.history))))

@@ -82,9 +82,37 @@ class TaskSpec(_Strict):
         return "history" in self.exclude
 
 
+class ThresholdSpec(_Strict):
+    """The order threshold the threshold metrics measure against (docs/tactics_threshold.md).
+
+    value T in the data's currency; benefit free_delivery (amount = the fee waived) or tier_discount
+    (amount = the discount fraction of the whole order); margin_rate = ASSUMED margin / revenue of an
+    add-on when the data has no unit cost (null: net_margin only with unit costs)."""
+
+    value: float = Field(gt=0)
+    benefit: Literal["free_delivery", "tier_discount"] = "free_delivery"
+    amount: float = Field(0.0, ge=0)
+    margin_rate: float | None = Field(None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _tier(self):
+        if self.benefit == "tier_discount" and self.amount >= 1:
+            raise ValueError(f"amount is a discount fraction for tier_discount (0.05 = 5 %), got {self.amount}")
+        return self
+
+    def terms(self):
+        from cs_lab.eval.metrics.threshold import ThresholdTerms
+
+        return ThresholdTerms(value=self.value, benefit=self.benefit, amount=self.amount,
+                              margin_rate=self.margin_rate)
+
+
 class MetricsSpec(_Strict):
     ks: list[int] = Field(default_factory=lambda: [5, 10, 20])
     objective: str = "ndcg@10"
+    threshold: ThresholdSpec | None = None
+    """An order threshold: adds threshold_reached / threshold_crossed / benefit_cost / order_value_lift /
+    net_margin @k to every model's metrics."""
 
     @field_validator("ks")
     @classmethod

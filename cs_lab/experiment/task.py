@@ -16,6 +16,7 @@ from cs_lab.data.splits import BasketCompletion, Split, basket_completion, rando
 from cs_lab.data.splits.temporal import basket_times
 from cs_lab.data.vocab import Vocabulary
 from cs_lab.eval import Catalog
+from cs_lab.eval.metrics.threshold import ThresholdTerms, threshold_metrics
 from cs_lab.experiment.spec import ExperimentSpec
 from cs_lab.errors import DataError
 
@@ -31,6 +32,9 @@ class EvalSet:
     exclude     CSR (n, training items) of extra non-candidates (the explore task: the history),
                 or None (only the cart is excluded)
     truth_value CSR like truth: the hidden line's real value (quantity x unit price)
+    cart_value  (n,) value of each visible cart (sum of its lines' quantity x unit price), when the
+                lines carry values
+    threshold   the order threshold of metrics.threshold (adds the threshold metrics), or None
     clusters    (n,) customer id per query (anonymous queries: their own query id), for the
                 cluster bootstrap
     """
@@ -46,6 +50,8 @@ class EvalSet:
     truth_value: sp.csr_matrix | None = None
     truth_margin: sp.csr_matrix | None = None
     clusters: np.ndarray | None = None
+    cart_value: np.ndarray | None = None
+    threshold: ThresholdTerms | None = None
 
     def __len__(self) -> int:
         return len(self.queries)
@@ -65,9 +71,13 @@ class EvalSet:
         given = [n for n, v in (("history", self.history), ("truth_value", self.truth_value),
                                 ("truth_margin", self.truth_margin)) if v is not None]
         metrics = [m.name for m in resolve_metrics(None, self.catalog, given)] + ["fill_rate"]
+        cart_value = None
+        if self.threshold is not None and self.cart_value is not None and self.truth_value is not None:
+            metrics += threshold_metrics(self.threshold, has_truth_margin=self.truth_margin is not None)
+            cart_value = part(self.cart_value)
         return evaluate(ids, part(self.truth), metrics, ks=ks, catalog=self.catalog, query_ids=part(self.query_ids),
                         history=part(self.history), truth_value=part(self.truth_value),
-                        truth_margin=part(self.truth_margin))
+                        truth_margin=part(self.truth_margin), cart_value=cart_value)
 
 
 @dataclass
@@ -196,6 +206,8 @@ def assemble_task(spec: ExperimentSpec, ds: Dataset, split: Split, inner: Split,
                           lines=inner.test)
     test = make_eval_set(test_h, tr_full, explore=t.explore, max_queries=t.max_queries, seed=t.seed,
                          lines=split.test)
+    if spec.metrics.threshold is not None:
+        valid.threshold = test.threshold = spec.metrics.threshold.terms()
     for name, ev in (("validation", valid), ("test", test)):
         if len(ev) == 0:
             raise DataError(empty.format(name=name), hint=hint)
@@ -305,7 +317,21 @@ def make_eval_set(h: BasketCompletion, train: Interactions, explore: bool = Fals
     clusters = np.where(anon, qid_s.to_numpy(dtype=object), cust_s.to_numpy(dtype=object)).astype(str)
     return EvalSet(h, queries, truth, eval_items, catalog, _segments(h, queries, train), history=history,
                    exclude=history_train if explore else None, truth_value=truth_value,
-                   truth_margin=truth_margin, clusters=clusters)
+                   truth_margin=truth_margin, clusters=clusters, cart_value=visible_cart_value(h, lines))
+
+
+def visible_cart_value(h: BasketCompletion, lines: pd.DataFrame | None) -> np.ndarray | None:
+    """(n,) value of each query's visible cart: the sum of its lines' ``value`` (unknown = 0), in the
+    order of ``h.queries``; None without lines or values."""
+    if lines is None or S.VALUE not in lines.columns or not lines[S.VALUE].notna().any():
+        return None
+    per_item = (lines.groupby([S.BASKET, S.ITEM], observed=True)[S.VALUE].sum().rename("v").reset_index()
+                .astype({S.BASKET: str, S.ITEM: str}))
+    q = h.queries[["query_id", S.BASKET]].astype({S.BASKET: str})
+    cart = h.cart.astype({S.ITEM: str}).merge(q, on="query_id", how="left")
+    cart = cart.merge(per_item, on=[S.BASKET, S.ITEM], how="left")
+    value = cart.groupby("query_id", observed=True)["v"].sum(min_count=1)
+    return h.queries["query_id"].map(value).astype("float64").fillna(0.0).clip(lower=0.0).to_numpy()
 
 
 def customer_history(train: Interactions, customers: np.ndarray) -> sp.csr_matrix:
