@@ -10,6 +10,9 @@ For each hidden line (session s, item h) two uniforms are drawn once, keyed by
     bought      = organic or accepted
     incremental = accepted and not organic          (what the offer caused)
 
+A discounted slot (a bundle arm) scales accept(p) by (1 + r x discount), r the discount response;
+an arm with an order threshold pays its benefit when the goods reach T (cs_lab.simulate.tactics).
+
 An offer can only be accepted for a hidden item (an item the customer did buy in that basket);
 an offered item that is not hidden is never bought. An accepted item that would have been bought
 anyway is organic, not incremental: the offer's effect falls only on what would not have been
@@ -24,10 +27,12 @@ from cs_lab.simulate.arms import EMPTY
 from cs_lab.simulate.config import SimulationConfig
 from cs_lab.simulate.hashing import STREAM_OFFER, STREAM_ORGANIC, hash_ids, mix, to_unit
 from cs_lab.simulate.sessions import SessionSet
+from cs_lab.simulate.tactics import SessionTerms, line_discounts, session_money
 
 OUTCOME_COLUMNS = ("n_offered", "n_offered_hidden", "n_accepted", "n_organic", "n_incremental", "n_addons",
                    "converted", "offer_converted", "incremental_converted", "addon_revenue", "offer_revenue",
-                   "incremental_revenue", "order_value", "margin")
+                   "incremental_revenue", "order_value", "margin", "discount_cost", "benefit_cost",
+                   "threshold_reached", "net_margin")
 
 
 def line_uniforms(sessions: SessionSet, seed: int, ids_hash: np.ndarray | None = None
@@ -75,18 +80,26 @@ def arm_positions(sessions: SessionSet, arm: np.ndarray, codes: list[np.ndarray 
 
 def simulate_outcomes(sessions: SessionSet, arm: np.ndarray, codes: list[np.ndarray | None],
                       config: SimulationConfig, uniforms: tuple[np.ndarray, np.ndarray] | None = None, *,
-                      accept: np.ndarray | None = None, organic: np.ndarray | float | None = None
-                      ) -> dict[str, np.ndarray]:
+                      accept: np.ndarray | None = None, organic: np.ndarray | float | None = None,
+                      discounts: list[np.ndarray | None] | None = None, thresholds: list | None = None,
+                      response: float = 0.0) -> dict[str, np.ndarray]:
     """Per-session outcomes given each session's arm index and each arm's encoded offers.
     accept: (K,) P(accept) per slot (default ``config.accept_probability()``); organic: P(bought
-    without an offer) per hidden line (m,) or one rate (default ``config.organic_rate``)."""
+    without an offer) per hidden line (m,) or one rate (default ``config.organic_rate``);
+    discounts / thresholds: per arm (aligned with ``codes``) the (n, K) slot discounts and the
+    ``ThresholdOffer`` (None = none); response: the discount response r (cs_lab.simulate.tactics)."""
     n = len(sessions)
     u_offer, u_organic = uniforms if uniforms is not None else line_uniforms(sessions, config.seed)
     ls = sessions.line_session
     pos, n_offered = arm_positions(sessions, arm, codes)
     acc = config.accept_probability() if accept is None else np.asarray(accept, dtype=np.float64)
     p_accept = np.concatenate([[0.0], acc])
-    accepted = (pos > 0) & (u_offer < p_accept[pos])
+    p_line = p_accept[pos]
+    d_line = np.zeros(len(ls))
+    if discounts is not None and any(d is not None for d in discounts):
+        d_line = line_discounts(discounts, arm, ls, pos)
+        p_line = np.minimum(1.0, p_line * (1.0 + response * d_line))
+    accepted = (pos > 0) & (u_offer < p_line)
     organic_line = u_organic < (config.organic_rate if organic is None else organic)
     incremental = accepted & ~organic_line
     bought = accepted | organic_line
@@ -109,16 +122,32 @@ def simulate_outcomes(sessions: SessionSet, arm: np.ndarray, codes: list[np.ndar
         "offer_converted": n_acc > 0,
         "incremental_converted": n_inc > 0,
     }
+    paid = sessions.line_value * (1.0 - d_line)        # what the customer pays for an accepted line
     if sessions.has_prices:
-        revenue = per_session(bought, sessions.line_value)
-        out["addon_revenue"] = revenue
-        out["offer_revenue"] = per_session(accepted, sessions.line_value)
-        out["incremental_revenue"] = per_session(incremental, sessions.line_value)
-        out["order_value"] = sessions.cart_value + revenue
+        terms = SessionTerms.build(arm, thresholds) if thresholds is not None else None
+        money = session_money(lambda x: np.bincount(ls, weights=x, minlength=n), sessions.line_value,
+                              line_margin(sessions, config), bought, accepted, d_line, sessions.cart_value, terms)
+        out["addon_revenue"] = money["addon_revenue"]
+        out["offer_revenue"] = per_session(accepted, paid)
+        out["incremental_revenue"] = per_session(incremental, paid)
+        out["order_value"] = money["order_value"]
+        for key in ("discount_cost", "benefit_cost", "threshold_reached", "net_margin"):
+            out[key] = money[key]
     else:
         nan = np.full(n, np.nan)
-        out["addon_revenue"], out["offer_revenue"], out["order_value"] = nan, nan.copy(), nan.copy()
-        out["incremental_revenue"] = nan.copy()
+        for key in ("addon_revenue", "offer_revenue", "order_value", "incremental_revenue", "discount_cost",
+                    "benefit_cost", "threshold_reached", "net_margin"):
+            out[key] = nan.copy()
     out["margin"] = (per_session(bought, sessions.line_value - sessions.line_cost) if sessions.has_costs
                      else np.full(n, np.nan))
     return out
+
+
+def line_margin(sessions: SessionSet, config: SimulationConfig) -> np.ndarray | None:
+    """(m,) add-on margin per hidden line: value - cost with unit costs, else the ASSUMED
+    ``margin_rate`` x value, else None (net margin undefined)."""
+    if sessions.has_costs:
+        return sessions.line_value - sessions.line_cost
+    if config.margin_rate is not None:
+        return config.margin_rate * sessions.line_value
+    return None

@@ -36,6 +36,20 @@ class Arm:
 
     ids: np.ndarray
     items: Any
+    discounts: np.ndarray | None = None
+    """(n_sessions, k) discount fraction per slot (bundle arms, cs_lab.simulate.tactics); None = none."""
+    threshold: Any = None
+    """An order threshold the arm applies (``ThresholdOffer`` or a mapping value / benefit / amount)."""
+
+
+def arm_tactics(recs, n: int, slots: int, name: str = "arm"):
+    """(discounts (n, slots) or None, ThresholdOffer or None) of an arm; only ``Arm`` carries them."""
+    from cs_lab.simulate.tactics import ThresholdOffer, check_discounts
+
+    if not isinstance(recs, Arm):
+        return None, None
+    d = None if recs.discounts is None else check_discounts(recs.discounts, n, slots, name)
+    return d, ThresholdOffer.of(recs.threshold)
 
 
 def encode_arm(recs, sessions: SessionSet, slots: int, name: str = "arm") -> np.ndarray | None:

@@ -16,7 +16,7 @@ from cs_lab.errors import ConfigError
 
 Examination = Literal["log", "geometric", "uniform", "custom"]
 Metric = Literal["conversion", "offer_conversion", "incremental_conversion", "addon_revenue", "incremental_revenue",
-                 "order_value", "margin"]
+                 "order_value", "margin", "net_margin", "threshold_reached"]
 DEFAULT_METRICS: tuple[str, ...] = ("incremental_conversion", "conversion", "offer_conversion", "incremental_revenue",
                                     "addon_revenue", "order_value", "margin")
 
@@ -55,6 +55,11 @@ class SimulationConfig(BaseModel):
         assignment   "customer": every session of a customer in one arm (the hash of the customer id;
                      anonymous sessions by their own id), resampled and tested by customer (cluster);
                      "session": each session on its own (the pre-issue-15 behaviour).
+    Tactics (cs_lab.simulate.tactics: bundle discounts and order thresholds, carried by ``Arm``)
+        margin_rate  ASSUMED margin / revenue of an add-on, used for net_margin when the data has no
+                     unit cost (None: net_margin only with unit costs).
+        discount_response  r: a slot discount d scales P(accept) by (1 + r d); None = the prior
+                     ``assumption.discount_response`` (drawn in the parameter bootstrap).
     seed             drives assignment, acceptance draws, rate draws and the bootstrap.
     """
 
@@ -79,6 +84,8 @@ class SimulationConfig(BaseModel):
     rates: Literal["fixed", "priors"] = "fixed"
     rate_draws: int = Field(0, ge=0, le=20000)
     assignment: Literal["customer", "session"] = "customer"
+    margin_rate: float | None = Field(None, ge=0.0, le=1.0)
+    discount_response: float | None = Field(None, ge=0.0)
     seed: int = 0
 
     @model_validator(mode="after")

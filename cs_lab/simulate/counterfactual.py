@@ -26,22 +26,26 @@ COUNTERFACTUAL_COLUMNS = ("arm", "control", "metric", "n", "mean_arm", "mean_con
 
 def counterfactual_table(sessions: SessionSet, codes: list[np.ndarray | None], names: list[str], control: int,
                          config: SimulationConfig, uniforms: tuple[np.ndarray, np.ndarray],
-                         metrics: dict[str, str], *, accept=None, organic=None) -> pd.DataFrame:
+                         metrics: dict[str, str], *, accept=None, organic=None, tactics=None,
+                         response: float = 0.0) -> pd.DataFrame:
     """metrics: metric name -> outcome column (e.g. {"conversion": "converted"}); accept / organic:
-    the rates (see ``simulate_outcomes``)."""
+    the rates (see ``simulate_outcomes``); tactics: arm index -> its discounts / thresholds keyword
+    arguments (``PreparedArms.tactics``), response: the discount response."""
     n = len(sessions)
     zeros = np.zeros(n, np.int64)
 
-    def outcomes(c):
-        return simulate_outcomes(sessions, zeros, [c], config, uniforms, accept=accept, organic=organic)
+    def outcomes(a):
+        extra = tactics(a) if tactics is not None else {}
+        return simulate_outcomes(sessions, zeros, [codes[a]], config, uniforms, accept=accept, organic=organic,
+                                 response=response, **extra)
 
-    base = outcomes(codes[control])
+    base = outcomes(control)
     z = float(stats.norm.ppf(1 - config.alpha / 2))
     rows = []
     for a, name in enumerate(names):
         if a == control or n < 2:
             continue
-        out = outcomes(codes[a])
+        out = outcomes(a)
         for metric, col in metrics.items():
             ya, yc = np.asarray(out[col], dtype=np.float64), np.asarray(base[col], dtype=np.float64)
             d = ya - yc

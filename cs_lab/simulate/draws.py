@@ -27,10 +27,12 @@ import scipy.sparse as sp
 
 from cs_lab.simulate.acceptance import arm_positions
 from cs_lab.simulate.sessions import SessionSet
+from cs_lab.simulate.tactics import SessionTerms, line_discounts, session_money
 
 DRAW_METRICS = {"incremental_conversion": "incremental_converted", "conversion": "converted",
                 "offer_conversion": "offer_converted", "incremental_revenue": "incremental_revenue",
-                "addon_revenue": "addon_revenue", "order_value": "order_value", "margin": "margin"}
+                "addon_revenue": "addon_revenue", "order_value": "order_value", "margin": "margin",
+                "net_margin": "net_margin", "threshold_reached": "threshold_reached"}
 BLOCK = 64
 
 
@@ -45,15 +47,29 @@ class DrawSummary:
 
 
 def _session_outcomes(sessions: SessionSet, pos: np.ndarray, acc: np.ndarray, org: np.ndarray,
-                      u_offer: np.ndarray, u_organic: np.ndarray, S: sp.csr_matrix, metrics: list[str]
+                      u_offer: np.ndarray, u_organic: np.ndarray, S: sp.csr_matrix, metrics: list[str],
+                      d_line: np.ndarray | None = None, resp: np.ndarray | None = None,
+                      terms: SessionTerms | None = None, line_margin: np.ndarray | None = None
                       ) -> dict[str, np.ndarray]:
     """(n, b) per-session outcomes for one arm's offer positions under a block of b rate draws.
-    acc: (b, K) accept probabilities; org: (m, b) organic probabilities."""
+    acc: (b, K) accept probabilities; org: (m, b) organic probabilities; d_line (m,) the discount of
+    each line's slot, resp (b,) the discount response draws; terms: the arm's threshold per session;
+    line_margin (m,) the add-on margin per line (None: unknown)."""
     p_acc = np.vstack([np.zeros((1, acc.shape[0])), acc.T])          # (K + 1, b)
-    accepted = (pos > 0)[:, None] & (u_offer[:, None] < p_acc[pos])  # (m, b)
+    p = p_acc[pos]                                                    # (m, b)
+    discounted = d_line is not None and bool(d_line.any())
+    if discounted:
+        p = np.minimum(1.0, p * (1.0 + d_line[:, None] * resp[None, :]))
+    else:
+        d_line = np.zeros(len(pos))
+    accepted = (pos > 0)[:, None] & (u_offer[:, None] < p)           # (m, b)
     organic = u_organic[:, None] < org
     inc = accepted & ~organic
     bought = accepted | organic
+    money = None
+    if {"addon_revenue", "order_value", "net_margin", "threshold_reached"} & set(metrics):
+        money = session_money(lambda x: S @ x, sessions.line_value, line_margin, bought, accepted, d_line,
+                              sessions.cart_value, terms)
     out = {}
     for m in metrics:
         if m == "incremental_conversion":
@@ -63,11 +79,9 @@ def _session_outcomes(sessions: SessionSet, pos: np.ndarray, acc: np.ndarray, or
         elif m == "offer_conversion":
             out[m] = (S @ accepted.astype(np.float32)) > 0
         elif m == "incremental_revenue":
-            out[m] = S @ np.where(inc, sessions.line_value[:, None], 0.0)
-        elif m == "addon_revenue":
-            out[m] = S @ np.where(bought, sessions.line_value[:, None], 0.0)
-        elif m == "order_value":
-            out[m] = sessions.cart_value[:, None] + S @ np.where(bought, sessions.line_value[:, None], 0.0)
+            out[m] = S @ np.where(inc, (sessions.line_value * (1.0 - d_line))[:, None], 0.0)
+        elif m in ("addon_revenue", "order_value", "net_margin", "threshold_reached"):
+            out[m] = money[m]
         elif m == "margin":
             out[m] = S @ np.where(bought, (sessions.line_value - sessions.line_cost)[:, None], 0.0)
     return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
@@ -75,17 +89,28 @@ def _session_outcomes(sessions: SessionSet, pos: np.ndarray, acc: np.ndarray, or
 
 def run_draws(sessions: SessionSet, codes: list, names: list[str], control: int, assigned: np.ndarray,
               clusters: np.ndarray, uniforms: tuple[np.ndarray, np.ndarray], accept_draws: np.ndarray,
-              organic_draws, metrics: list[str], point: dict[str, np.ndarray], alpha: float, seed: int
-              ) -> DrawSummary:
+              organic_draws, metrics: list[str], point: dict[str, np.ndarray], alpha: float, seed: int, *,
+              tactics: list[dict] | None = None, response_draws: np.ndarray | None = None,
+              margin_rate: float | None = None) -> DrawSummary:
     """accept_draws (B, K); organic_draws: (m, B) draws, (m,) fixed per line, or a scalar rate; point: metric -> (n_arms,)
     counterfactual means at the point rates; assigned: (n,) arm index of the A/B assignment;
-    clusters: (n,) cluster (customer) code of each session."""
+    clusters: (n,) cluster (customer) code of each session; tactics: per arm its ``discounts`` /
+    ``thresholds`` (``PreparedArms.tactics``); response_draws (B,) the discount response draws."""
     n, B, k = len(sessions), accept_draws.shape[0], len(names)
     u_offer, u_organic = uniforms
     S = sp.csr_matrix((np.ones(len(sessions.line_session), np.float32),
                        (sessions.line_session, np.arange(len(sessions.line_session)))), shape=(n, len(u_offer)))
     zeros = np.zeros(n, np.int64)
     pos = [arm_positions(sessions, zeros, [c])[0] for c in codes]
+    tactics = tactics if tactics is not None else [{} for _ in codes]
+    d_lines = [line_discounts(t["discounts"], zeros, sessions.line_session, pos[a]) if t.get("discounts") else None
+               for a, t in enumerate(tactics)]
+    terms = [SessionTerms.build(zeros, t["thresholds"]) if t.get("thresholds") else None for t in tactics]
+    resp = np.zeros(B) if response_draws is None else np.asarray(response_draws, dtype=np.float64)
+    if sessions.has_costs:
+        lm = sessions.line_value - sessions.line_cost
+    else:
+        lm = None if margin_rate is None else margin_rate * sessions.line_value
     n_cl = int(clusters.max()) + 1 if n else 0
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xD7A5]))
     W = rng.poisson(1.0, (n_cl, B)).astype(np.float64)[clusters]     # (n, B) session weights
@@ -101,7 +126,8 @@ def run_draws(sessions: SessionSet, codes: list, names: list[str], control: int,
         tot = w.sum(axis=0)
         tot_arm = onehot @ w
         for a in range(k):
-            out = _session_outcomes(sessions, pos[a], accept_draws[s:e], org, u_offer, u_organic, S, metrics)
+            out = _session_outcomes(sessions, pos[a], accept_draws[s:e], org, u_offer, u_organic, S, metrics,
+                                    d_line=d_lines[a], resp=resp[s:e], terms=terms[a], line_margin=lm)
             mine = (assigned == a)[:, None]
             for m in metrics:
                 y = out[m]

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -19,18 +19,20 @@ from cs_lab.errors import ConfigError
 from cs_lab.simulate.acceptance import line_uniforms, simulate_outcomes
 from cs_lab.simulate.draws import DrawSummary, run_draws
 from cs_lab.simulate.rates import AcceptanceRates, acceptance_rates, fixed_rates
-from cs_lab.simulate.arms import encode_arm
+from cs_lab.simulate.arms import arm_tactics, encode_arm
 from cs_lab.simulate.config import SimulationConfig
 from cs_lab.simulate.counterfactual import counterfactual_table
 from cs_lab.simulate.hashing import assign_from_hash, hash_ids
 from cs_lab.simulate.result import ARM_COLUMNS, SimulationResult
 from cs_lab.simulate.sessions import CART_VALUE, QUERY, SessionSet
 from cs_lab.simulate.stats.lift import lift_table
+from cs_lab.simulate.tactics import DiscountResponse, add_source, discount_response
 
 METRIC_SOURCE = {"conversion": "converted", "offer_conversion": "offer_converted",
                  "incremental_conversion": "incremental_converted", "addon_revenue": "addon_revenue",
-                 "incremental_revenue": "incremental_revenue", "order_value": "order_value", "margin": "margin"}
-PRICED = frozenset({"addon_revenue", "incremental_revenue", "order_value"})
+                 "incremental_revenue": "incremental_revenue", "order_value": "order_value", "margin": "margin",
+                 "net_margin": "net_margin", "threshold_reached": "threshold_reached"}
+PRICED = frozenset({"addon_revenue", "incremental_revenue", "order_value", "net_margin", "threshold_reached"})
 OFFER_ONLY = frozenset({"offer_conversion", "incremental_conversion", "incremental_revenue"})
 """Metrics that are 0 by construction in a no-offer arm."""
 NOTE_ZERO = "no p-value: the no-offer control's {m} is 0 by construction"
@@ -50,12 +52,24 @@ class OrganicLines:
 
 @dataclass
 class PreparedArms:
-    """Arm names in assignment order, their encoded offers (None = no offer), the control's index."""
+    """Arm names in assignment order, their encoded offers (None = no offer), the control's index;
+    per arm the slot discounts and the order threshold (cs_lab.simulate.tactics), None = none."""
 
     names: list[str]
     codes: list[np.ndarray | None]
     control: int
     weights: list[float]
+    discounts: list[np.ndarray | None] = field(default_factory=list)
+    thresholds: list = field(default_factory=list)
+
+    @property
+    def has_discounts(self) -> bool:
+        return any(d is not None for d in self.discounts)
+
+    def tactics(self, a: int) -> dict:
+        """simulate_outcomes keyword arguments for arm ``a`` alone."""
+        return {"discounts": [self.discounts[a] if self.discounts else None],
+                "thresholds": [self.thresholds[a] if self.thresholds else None]}
 
 
 def prepare_arms(arms: Mapping[str, object], sessions: SessionSet, config: SimulationConfig) -> PreparedArms:
@@ -75,7 +89,9 @@ def prepare_arms(arms: Mapping[str, object], sessions: SessionSet, config: Simul
     if len(weights) != len(names):
         raise ConfigError(f"simulation.weights has {len(weights)} entries for {len(names)} arms {names}")
     codes = [encode_arm(given[n], sessions, config.slots, n) for n in names]
-    return PreparedArms(names, codes, names.index(config.control), weights)
+    tactics = [arm_tactics(given[n], len(sessions), config.slots, n) for n in names]
+    return PreparedArms(names, codes, names.index(config.control), weights, [t[0] for t in tactics],
+                        [t[1] for t in tactics])
 
 
 def simulate(sessions: pd.DataFrame | SessionSet, truth: pd.DataFrame | None, arms: Mapping[str, object],
@@ -141,12 +157,22 @@ def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig, *, p
     clusters = customer_clusters(sessions) if config.assignment == "customer" else None
     uniforms = line_uniforms(sessions, config.seed, ids_hash)
     accept = rates.accept()
-    out = simulate_outcomes(sessions, arm, arms.codes, config, uniforms, accept=accept, organic=org_p)
+    response = None
+    if arms.has_discounts:
+        response = discount_response(config.discount_response, config.rate_draws, config.seed)
+        rates = AcceptanceRates(rates.exam, rates.take, rates.exam_draws, rates.take_draws,
+                                add_source(rates.sources, response.source))
+    r = response.value if response is not None else 0.0
+    out = simulate_outcomes(sessions, arm, arms.codes, config, uniforms, accept=accept, organic=org_p,
+                            discounts=arms.discounts or None, thresholds=arms.thresholds or None, response=r)
     notes: list[str] = []
     values = {}
     for m in config.metrics:
         if m == "margin" and not sessions.has_costs:
             notes.append("margin skipped: truth has no unit_cost for every hidden line")
+            continue
+        if m == "net_margin" and not sessions.has_costs and config.margin_rate is None:
+            notes.append("net_margin skipped: no unit_cost on the hidden lines and no simulation.margin_rate")
             continue
         if m in PRICED and not sessions.has_prices:
             notes.append(f"{m} skipped: truth has no prices")
@@ -169,14 +195,16 @@ def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig, *, p
     cf = pd.DataFrame()
     if config.counterfactual:
         cf = counterfactual_table(sessions, arms.codes, arms.names, arms.control, config, uniforms,
-                                  {m: METRIC_SOURCE[m] for m in values}, accept=accept, organic=org_p)
+                                  {m: METRIC_SOURCE[m] for m in values}, accept=accept, organic=org_p,
+                                  tactics=arms.tactics, response=r)
         cf["p_note"] = ""
         if no_offer_control and len(cf):
             cf["p_value"] = np.nan
             cf["p_note"] = NOTE_NONNEG
     draws = None
     if config.rate_draws > 0:
-        draws = _draws(sessions, arms, config, arm, clusters, uniforms, rates, organic, org_p, list(values))
+        draws = _draws(sessions, arms, config, arm, clusters, uniforms, rates, organic, org_p, list(values),
+                       response)
         lift = pd.concat([lift, _draw_rows(lift, draws)], ignore_index=True)
     per = pd.DataFrame()
     if per_session:
@@ -190,13 +218,16 @@ def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig, *, p
                                                          else organic.source))
 
 
-def _draws(sessions, arms, config, arm, clusters, uniforms, rates, organic, org_p, metrics):
+def _draws(sessions, arms, config, arm, clusters, uniforms, rates, organic, org_p, metrics,
+           response: DiscountResponse | None = None):
     """The parameter bootstrap (cs_lab.simulate.draws) with point counterfactual means per arm."""
     B = config.rate_draws
     zeros = np.zeros(len(sessions), np.int64)
     point = {m: np.empty(len(arms.names)) for m in metrics}
+    r = response.value if response is not None else 0.0
     for a, c in enumerate(arms.codes):
-        o = simulate_outcomes(sessions, zeros, [c], config, uniforms, accept=rates.accept(), organic=org_p)
+        o = simulate_outcomes(sessions, zeros, [c], config, uniforms, accept=rates.accept(), organic=org_p,
+                              response=r, **arms.tactics(a))
         for m in metrics:
             point[m][a] = float(np.mean(o[METRIC_SOURCE[m]]))
     acc = rates.accept_draws()
@@ -204,8 +235,11 @@ def _draws(sessions, arms, config, arm, clusters, uniforms, rates, organic, org_
         raise ConfigError(f"rates carry {len(acc)} draws but simulation.rate_draws is {B}")
     org = org_p if organic is None or organic.draws is None else organic.draws
     cl = clusters if clusters is not None else np.arange(len(sessions))
+    resp = response.draws if response is not None else np.zeros(B)
     return run_draws(sessions, arms.codes, arms.names, arms.control, arm, cl, uniforms, acc, org, metrics,
-                     point, config.alpha, config.seed)
+                     point, config.alpha, config.seed,
+                     tactics=[arms.tactics(a) for a in range(len(arms.names))], response_draws=resp,
+                     margin_rate=config.margin_rate)
 
 
 def _draw_rows(lift: pd.DataFrame, draws: DrawSummary) -> pd.DataFrame:
@@ -233,7 +267,9 @@ def arm_summary(out: dict[str, np.ndarray], arm: np.ndarray, names: list[str]) -
         "offer_conversion": mean("offer_converted"), "addons_per_session": mean("n_addons"),
         "revenue_per_session": mean("addon_revenue"), "offer_revenue_per_session": mean("offer_revenue"),
         "order_value": mean("order_value"), "margin_per_session": mean("margin"),
-        "offers_per_session": mean("n_offered"),
+        "offers_per_session": mean("n_offered"), "net_margin_per_session": mean("net_margin"),
+        "threshold_reached": mean("threshold_reached"), "benefit_cost_per_session": mean("benefit_cost"),
+        "discount_cost_per_session": mean("discount_cost"),
     })[list(ARM_COLUMNS)]
 
 

@@ -14,7 +14,8 @@ from cs_lab.simulate.config import SimulationConfig
 
 ARM_COLUMNS = ("arm", "n", "share", "conversion", "offer_conversion", "addons_per_session",
                "revenue_per_session", "offer_revenue_per_session", "order_value", "margin_per_session",
-               "offers_per_session")
+               "offers_per_session", "net_margin_per_session", "threshold_reached", "benefit_cost_per_session",
+               "discount_cost_per_session")
 
 
 @dataclass
