@@ -134,8 +134,10 @@ def format_verdict(res, primary: str = "incremental_conversion") -> list[str]:
 
 def format_simulation(res) -> str:
     arms = res.arms
-    cols = [c for c in ("arm", "n", "conversion", "offer_conversion", "revenue_per_session", "order_value")
-            if c in arms.columns]
+    cols = [c for c in ("arm", "n", "conversion", "offer_conversion", "revenue_per_session", "order_value",
+                        "net_margin_per_session", "threshold_reached", "benefit_cost_per_session")
+            if c in arms.columns and (c in ("arm", "n") or arms[c].notna().any())
+            and not (c in ("threshold_reached", "benefit_cost_per_session") and not (arms[c].fillna(0) != 0).any())]
     lines = ["Simulated A/B test (per arm, at the point rates):", "  ".join(f"{c:>20}" for c in cols)]
     for rec in arms[cols].itertuples(index=False):
         lines.append("  ".join(f"{_fmt(v):>20}" for v in rec))

@@ -11,6 +11,15 @@
       rates: priors                         # ... any cs_lab.simulate.SimulationConfig field
       rate_draws: 200
       cuped: true
+      margin_rate: 0.3                      # ASSUMED add-on margin rate (data without unit costs)
+      response_sweep: [1.3, 2.6, 5.2]       # bundle arms: net-margin lift at each fixed discount response
+      policy_threshold: {value: 300, benefit: free_delivery, amount: 10}   # the retailer's standing
+                                            # threshold, applied to every arm without its own (control too)
+
+Tactic arms: a model with a ``threshold_offer`` (the ``threshold`` re-ranker) becomes a threshold arm
+(its orders that reach T get the benefit); a model with ``slot_discounts(ids)`` (a bundle model)
+becomes a discounted arm (cs_lab.simulate.tactics). With tactic arms or a margin rate, net_margin
+(and threshold_reached with a threshold arm) join the compared metrics unless ``metrics`` is given.
 
 Sessions are the test carts of the basket-completion holdout (same queries the metrics use),
 with each customer's training-period spend as the CUPED covariate.
@@ -41,13 +50,16 @@ class SimulationSpec(BaseModel):
     calibrate: Literal["history", "none"] = "history"
     target_control_conversion: float | None = None
     organic: OrganicConfig = OrganicConfig()
+    response_sweep: list[float] | None = None
+    policy_threshold: dict[str, Any] | None = None
     settings: dict[str, Any] = {}
 
     @classmethod
     def parse(cls, raw: dict[str, Any] | None, where: str = "simulation") -> "SimulationSpec":
         raw = dict(raw or {})
         own = {k: raw.pop(k) for k in list(raw) if k in ("arms", "calibrate", "target_control_conversion",
-                                                          "organic")}
+                                                          "organic", "response_sweep",
+                                                          "policy_threshold")}
         try:
             spec = cls.model_validate({**own, "settings": raw})
         except ValidationError as exc:
@@ -56,6 +68,13 @@ class SimulationSpec(BaseModel):
         if "arms" in raw or "control" in raw:
             raise ConfigError(f"{where}: name arms with 'arms' (model names, 'best', 'control')")
         spec.config()  # validate the settings now
+        if spec.policy_threshold is not None:
+            from cs_lab.simulate.tactics import ThresholdOffer
+
+            try:
+                ThresholdOffer(**spec.policy_threshold)
+            except (TypeError, ConfigError) as exc:
+                raise ConfigError(f"{where}.policy_threshold: {exc} (keys: value, benefit, amount)") from None
         if spec.target_control_conversion is not None and spec.calibrate == "history" and "calibrate" in own:
             raise ConfigError(f"{where}: calibrate: history (the organic model) and target_control_conversion "
                               "(a constant organic rate) exclude each other; drop one")
@@ -74,6 +93,8 @@ class SimulationOutcome:
     arms: list[str]
     calibration: dict
     organic_check: dict | None = None
+    sweep: pd.DataFrame | None = None
+    """Net-margin (and order-value) lift vs control at each fixed discount response (bundle arms)."""
 
 
 def resolve_arms(spec: SimulationSpec, models: list[str], best: str) -> list[str]:
@@ -90,12 +111,19 @@ def resolve_arms(spec: SimulationSpec, models: list[str], best: str) -> list[str
 
 
 def run_simulation(spec: SimulationSpec, task, recs: dict[str, np.ndarray], best: str, seed: int,
-                   max_sessions: int | None = None, say=print) -> SimulationOutcome:
+                   max_sessions: int | None = None, say=print, tactics: dict[str, dict] | None = None
+                   ) -> SimulationOutcome:
     """Simulate an A/B test of the named arms on the test carts. ``recs``: model name -> (n, K) ids
     in the final training vocabulary. The organic model sees only the validation split
     (``task.inner``: training lines -> validation visits) and predicts with the history before the
-    test window (``task.split.train``); the test lines give only the sessions and their hidden items."""
+    test window (``task.split.train``); the test lines give only the sessions and their hidden items.
+    ``tactics``: model name -> {"discounts": (n, K) slot discounts, "threshold": {value, benefit,
+    amount}} (see ``model_tactics``)."""
     names = resolve_arms(spec, list(recs), best)
+    tactics = {n: dict(t) for n, t in (tactics or {}).items()}
+    if spec.policy_threshold is not None:
+        for name in names:
+            tactics.setdefault(name, {}).setdefault("threshold", dict(spec.policy_threshold))
     ev = task.final.eval
     sessions, truth = sessions_from_holdout(ev.holdout, task.split.test, history=task.split.train)
     keep = slice(None) if max_sessions is None else slice(0, max_sessions)
@@ -104,6 +132,7 @@ def run_simulation(spec: SimulationSpec, task, recs: dict[str, np.ndarray], best
     cfg = spec.config(names)
     if "seed" not in spec.settings:
         cfg = cfg.model_copy(update={"seed": seed})
+    cfg = _tactic_metrics(spec, cfg, {n: tactics.get(n, {}) for n in names})
     report: dict = {}
     organic = check = None
     if spec.target_control_conversion is not None:
@@ -115,11 +144,74 @@ def run_simulation(spec: SimulationSpec, task, recs: dict[str, np.ndarray], best
         report["organic_rate"] = {"method": "configured", "value": cfg.organic_rate}
     vocab = task.final.train.items
     n = len(sessions)
-    arms = {name: (None if name == CONTROL else Arm(recs[name][:n], items=vocab)) for name in names}
+    arms = {}
+    for name in names:
+        t = tactics.get(name, {})
+        if name == CONTROL:   # no offer; an Arm with no item when the policy threshold applies to it
+            arms[name] = (None if "threshold" not in t else
+                          Arm(np.full((n, 1), -1, np.int64), items=vocab, threshold=t["threshold"]))
+            continue
+        disc = t.get("discounts")
+        arms[name] = Arm(recs[name][:n], items=vocab, discounts=None if disc is None else np.asarray(disc)[:n],
+                         threshold=t.get("threshold"))
     rates = (acceptance_rates(cfg.slots, cfg.rate_draws, cfg.seed, say=say) if cfg.rates == "priors" else None)
     ss = _sessions(sessions, truth, cfg)
     result = simulate(ss, None, arms, cfg, rates=rates, organic=organic)
-    return SimulationOutcome(result, names, report, check)
+    sweep = None
+    if spec.response_sweep and any(a is not None and a.discounts is not None for a in arms.values()):
+        sweep = response_sweep(ss, arms, cfg, spec.response_sweep, rates, organic)
+    return SimulationOutcome(result, names, report, check, sweep)
+
+
+def model_tactics(model, ids: np.ndarray) -> dict:
+    """What a fitted model tells the simulation about its arm: its order threshold
+    (``threshold_offer``) and the discount of each recommended slot (``slot_discounts(ids)``)."""
+    out: dict = {}
+    offer = getattr(model, "threshold_offer", None)
+    if offer is not None:
+        out["threshold"] = dict(offer)
+    slot_discounts = getattr(model, "slot_discounts", None)
+    if callable(slot_discounts):
+        out["discounts"] = np.asarray(slot_discounts(ids), dtype=np.float64)
+    return out
+
+
+def _tactic_metrics(spec: SimulationSpec, cfg: SimulationConfig, tactics: dict[str, dict]) -> SimulationConfig:
+    """net_margin (and threshold_reached) join the metrics when the arms use tactics or a margin rate is
+    set, unless the spec lists ``metrics`` itself."""
+    if "metrics" in spec.settings:
+        return cfg
+    extra = []
+    if cfg.margin_rate is not None or any(tactics.values()):
+        extra.append("net_margin")
+    if any("threshold" in t for t in tactics.values()):
+        extra.append("threshold_reached")
+    extra = [m for m in extra if m not in cfg.metrics]
+    return cfg.model_copy(update={"metrics": [*cfg.metrics, *extra]}) if extra else cfg
+
+
+def response_sweep(ss: SessionSet, arms: dict, cfg: SimulationConfig, values: list[float], rates, organic
+                   ) -> pd.DataFrame:
+    """The counterfactual lift vs control (net margin, order value, conversion) at each fixed discount
+    response r, at the point rates: the simulation over the range of an assumption no data informs."""
+    rows = []
+    quick = cfg.model_copy(update={"rate_draws": 0, "n_bootstrap": 0, "ci_method": "analytic",
+                                   "counterfactual": True})
+    point_rates = None
+    if rates is not None:
+        from cs_lab.simulate.rates import AcceptanceRates
+
+        point_rates = AcceptanceRates(rates.exam, rates.take, rates.exam_draws[:0], rates.take_draws[:0],
+                                      rates.sources)
+    point_organic = None if organic is None else OrganicLines(organic.p, None, organic.source)
+    for r in values:
+        res = simulate(ss, None, arms, quick.model_copy(update={"discount_response": float(r)}),
+                       rates=point_rates, organic=point_organic)
+        cf = res.counterfactual
+        for rec in cf[cf["metric"].isin(["net_margin", "order_value", "conversion"])].to_dict(orient="records"):
+            rows.append({"discount_response": float(r), **{k: rec[k] for k in
+                         ("arm", "metric", "mean_arm", "mean_control", "abs_lift", "abs_ci_low", "abs_ci_high")}})
+    return pd.DataFrame(rows)
 
 
 def _sessions(sessions: pd.DataFrame, truth: pd.DataFrame, cfg: SimulationConfig) -> SessionSet:

@@ -19,7 +19,7 @@ from cs_lab.errors import ConfigError
 from cs_lab.simulate.acceptance import line_uniforms, simulate_outcomes
 from cs_lab.simulate.draws import DrawSummary, run_draws
 from cs_lab.simulate.rates import AcceptanceRates, acceptance_rates, fixed_rates
-from cs_lab.simulate.arms import arm_tactics, encode_arm
+from cs_lab.simulate.arms import EMPTY, arm_tactics, encode_arm
 from cs_lab.simulate.config import SimulationConfig
 from cs_lab.simulate.counterfactual import counterfactual_table
 from cs_lab.simulate.hashing import assign_from_hash, hash_ids
@@ -185,7 +185,8 @@ def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig, *, p
         cov = sessions.covariate
     lift = lift_table(values, arm, arms.names, arms.control, alpha=config.alpha,
                       n_bootstrap=config.n_bootstrap, seed=config.seed, covariate=cov, clusters=clusters)
-    no_offer_control = arms.codes[arms.control] is None
+    ctrl = arms.codes[arms.control]
+    no_offer_control = ctrl is None or bool((ctrl == EMPTY).all())
     lift["p_note"] = ""
     if no_offer_control:
         fixed = lift["metric"].isin(OFFER_ONLY).to_numpy()

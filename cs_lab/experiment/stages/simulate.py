@@ -23,10 +23,11 @@ def simulate(ctx: RunContext, windows: Windows, scores: dict[str, ModelScores], 
     sim_spec = SimulationSpec.parse(spec.simulation)
     task = windows.latest
     recs = {n: s.windows[-1].test_ids[0] for n, s in scores.items()}
+    tactics = arm_tactics(ctx, sim_spec, scores, winner, task)
     ctx.say(f"[{spec.name}] simulating an A/B test on {task.label}: arms {sim_spec.arms} "
             f"(best = {winner}, chosen on validation)")
     t0 = time.perf_counter()
-    out = run_simulation(sim_spec, task, recs, winner, spec.seed, say=ctx.say)
+    out = run_simulation(sim_spec, task, recs, winner, spec.seed, say=ctx.say, tactics=tactics)
     res = out.result
     run = ctx.start("ab_simulation", tags={"kind": "simulation", "best": winner})
     tracker.log_params(run, {f"sim.{k}": v for k, v in res.config.model_dump(mode="json").items()})
@@ -35,11 +36,14 @@ def simulate(ctx: RunContext, windows: Windows, scores: dict[str, ModelScores], 
     log_dataframe(tracker, run, res.arms, "arms.csv")
     tracker.log_text(run, markdown_table(res.arms), "arms.md")
     log_dataframe(tracker, run, res.lift, "lift.csv")
+    if out.sweep is not None and len(out.sweep):
+        log_dataframe(tracker, run, out.sweep, "discount_response_sweep.csv")
+        tracker.log_text(run, markdown_table(out.sweep), "discount_response_sweep.md")
     tracker.log_text(run, markdown_table(res.headline()), "lift.md")
     for rec in res.arms.to_dict(orient="records"):
         tracker.log_metrics(run, {f"{rec['arm']}.{k}": v for k, v in rec.items()
                                   if k not in ("arm",) and isinstance(v, (int, float))})
-    for metric in ("conversion", "order_value", "revenue_per_session"):
+    for metric in ("conversion", "order_value", "revenue_per_session", "net_margin"):
         if (res.lift["metric"] == metric).any():
             fig = sim_plots.plot_lift(res, metric)
             tracker.log_figure(run, fig, f"plots/lift_{metric}.png")
@@ -68,6 +72,24 @@ def simulate(ctx: RunContext, windows: Windows, scores: dict[str, ModelScores], 
             f"ICC of conversion {deff[2]:.3f})" if res.config.assignment == "customer" else "session-level randomisation")
     ctx.say(f"    {len(res.per_session):,} sessions simulated in {time.perf_counter() - t0:.1f}s; {unit}")
     ctx.say(format_simulation(res))
+    return out
+
+
+def arm_tactics(ctx: RunContext, sim_spec, scores: dict[str, ModelScores], winner: str, task) -> dict[str, dict]:
+    """Threshold / discount terms of the simulated arms, read from their fitted models (the cached fit
+    of the final training period, seed 0: the one whose recommendations are simulated)."""
+    from cs_lab.experiment.simulation import model_tactics, resolve_arms
+    from cs_lab.experiment.stages.fit import fit
+
+    out = {}
+    for name in resolve_arms(sim_spec, list(scores), winner):
+        if name == "control":
+            continue
+        s = scores[name]
+        model = fit(ctx, name, s.params, task.final.train, task.split.fingerprint).model
+        t = model_tactics(model, s.windows[-1].test_ids[0])
+        if t:
+            out[name] = t
     return out
 
 

@@ -1,0 +1,85 @@
+"""A threshold model and tactic arms through the runner, on the tiny synthetic experiment: offline
+threshold metrics for every model, the threshold arm's terms read from the fitted model, net margin
+in the simulation, and the policy threshold on the control."""
+
+import numpy as np
+import pytest
+
+from cs_lab.errors import ConfigError
+from cs_lab.experiment.runner import ExperimentRunner, RunOptions
+from cs_lab.experiment.simulation import SimulationSpec, model_tactics
+from cs_lab.experiment.spec import load_spec
+from cs_lab.testing.experiment import tiny_spec
+from cs_lab.tracking import MemoryTracker
+
+THRESHOLD = {"value": 30.0, "benefit": "free_delivery", "amount": 2.0}
+
+
+def _spec(tmp_path, policy: bool):
+    sim = {"arms": ["control", "item_knn", "threshold"], "slots": 5, "n_bootstrap": 100, "rates": "priors",
+           "rate_draws": 20, "margin_rate": 0.3}
+    if policy:
+        sim["policy_threshold"] = THRESHOLD
+    return tiny_spec(tmp_path, trials=1, split={"test_fraction": 0.3, "windows": 1}, seeds=1,
+                     models=[{"name": "popularity", "config": {"model": "popularity"}},
+                             {"name": "item_knn", "config": {"model": "item_knn", "train_on": "baskets"}},
+                             {"name": "threshold", "config": {"model": "threshold", "threshold": THRESHOLD,
+                                                              "base": {"model": "item_knn", "train_on": "baskets"},
+                                                              "weight": 0.8}}],
+                     metrics={"ks": [5, 10], "objective": "ndcg@10", "threshold": {**THRESHOLD, "margin_rate": 0.3}},
+                     simulation=sim)
+
+
+def _run(path, tmp_path):
+    spec = load_spec(path)
+    tracker = MemoryTracker()
+    res = ExperimentRunner(spec, tracker, RunOptions(run_dir=tmp_path / "runs" / spec.name, progress=False,
+                                                     log_models=False)).run()
+    return res, tracker
+
+
+@pytest.mark.parametrize("policy", [False, True])
+def test_threshold_arm_end_to_end(tmp_path, tmp_cache, policy):
+    res, tr = _run(_spec(tmp_path, policy), tmp_path)
+    # offline: every model gets the threshold metrics
+    for name in ("popularity", "item_knn", "threshold"):
+        summary = res.outcomes[name].result.summary
+        assert {"threshold_reached", "threshold_crossed", "benefit_cost", "order_value_lift", "net_margin"} <= set(summary)
+    sim = res.simulation.result
+    arms = sim.arms.set_index("arm")
+    assert "net_margin" in set(sim.lift["metric"]) and "threshold_reached" in set(sim.lift["metric"])
+    assert arms.loc["threshold", "threshold_reached"] > 0
+    if policy:   # the standing threshold is paid in every arm, control included
+        assert arms.loc["control", "benefit_cost_per_session"] > 0
+        assert arms.loc["item_knn", "benefit_cost_per_session"] > 0
+    else:      # without a policy only the threshold arm has a threshold
+        assert arms.loc["item_knn", "threshold_reached"] == 0
+        assert arms.loc["control", "benefit_cost_per_session"] == 0
+        assert arms.loc["item_knn", "benefit_cost_per_session"] == 0
+    per = sim.per_session
+    thr = per[per["arm"] == "threshold"]
+    # the benefit is paid exactly on the orders whose value reaches T (free delivery: the fee)
+    np.testing.assert_allclose(thr["benefit_cost"], np.where(thr["order_value"] >= THRESHOLD["value"],
+                                                             THRESHOLD["amount"], 0.0))
+    # the synthetic shop has unit costs: they win over the assumed margin_rate
+    np.testing.assert_allclose(thr["net_margin"], thr["margin"] - thr["benefit_cost"])
+
+
+def test_model_tactics_reads_what_a_model_exposes():
+    class Bundle:
+        def slot_discounts(self, ids):
+            return np.where(ids >= 0, 0.1, 0.0)
+
+    class Plain:
+        pass
+
+    ids = np.array([[1, 2, -1]])
+    np.testing.assert_allclose(model_tactics(Bundle(), ids)["discounts"], [[0.1, 0.1, 0.0]])
+    assert model_tactics(Plain(), ids) == {}
+
+
+def test_bad_policy_threshold_names_the_key():
+    with pytest.raises(ConfigError, match="policy_threshold"):
+        SimulationSpec.parse({"policy_threshold": {"value": -3}})
+    with pytest.raises(ConfigError, match="policy_threshold"):
+        SimulationSpec.parse({"policy_threshold": {"value": 3, "fee": 1}})
