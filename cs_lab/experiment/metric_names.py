@@ -47,12 +47,14 @@ def direction(name: str) -> str:
     return "minimize" if parse_metric_name(name).metric in MINIMISED else "maximize"
 
 
-def check_metric_names(names: Iterable[str], ks: Iterable[int], where: str, per_query: bool = True) -> None:
-    """Every name is a registered metric at a declared cut-off (and, when ``per_query``, one with a
-    value per query, so it can be compared and bootstrapped). ConfigError naming ``where``."""
+def check_metric_names(names: Iterable[str], ks: Iterable[int], where: str, per_query: bool = True,
+                       extra: dict | None = None) -> None:
+    """Every name is a registered metric (or one of ``extra``: name -> metric class, e.g. the threshold
+    metrics when the spec sets metrics.threshold) at a declared cut-off (and, when ``per_query``, one
+    with a value per query, so it can be compared and bootstrapped). ConfigError naming ``where``."""
     from cs_lab.eval.registry import available_metrics
 
-    known = available_metrics()
+    known = {**available_metrics(), **(extra or {})}
     ks = sorted(set(ks))
     for name in names:
         m = parse_metric_name(name, where)

@@ -366,10 +366,15 @@ def _check_metrics(spec: ExperimentSpec, path: Path) -> None:
     from cs_lab.experiment.metric_names import check_metric_names
 
     ks = spec.metrics.ks
-    check_metric_names([spec.metrics.objective], ks, f"{path}: metrics.objective")
+    extra = {}
+    if spec.metrics.threshold is not None:
+        from cs_lab.eval.metrics.threshold import threshold_metrics
+
+        extra = {type(m).name: type(m) for m in threshold_metrics(spec.metrics.threshold.terms())}
+    check_metric_names([spec.metrics.objective], ks, f"{path}: metrics.objective", extra=extra)
     if spec.tuning.objectives:
-        check_metric_names(spec.tuning.objectives, ks, f"{path}: tuning.objectives")
-    check_metric_names(spec.comparison.metrics, ks, f"{path}: comparison.metrics")
+        check_metric_names(spec.tuning.objectives, ks, f"{path}: tuning.objectives", extra=extra)
+    check_metric_names(spec.comparison.metrics, ks, f"{path}: comparison.metrics", extra=extra)
     names = [m.name for m in spec.models]
     for b in spec.comparison.all_baselines:
         if b not in names:

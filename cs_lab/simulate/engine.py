@@ -35,6 +35,11 @@ METRIC_SOURCE = {"conversion": "converted", "offer_conversion": "offer_converted
 PRICED = frozenset({"addon_revenue", "incremental_revenue", "order_value", "net_margin", "threshold_reached"})
 OFFER_ONLY = frozenset({"offer_conversion", "incremental_conversion", "incremental_revenue"})
 """Metrics that are 0 by construction in a no-offer arm."""
+SIGNED = frozenset({"net_margin"})
+"""Metrics that can be negative: a ratio to the control's mean means nothing, only absolute lifts."""
+REL = ["rel_lift", "rel_ci_low", "rel_ci_high"]
+NONNEG_WITH_TACTICS = frozenset({"incremental_conversion", "conversion", "offer_conversion", "incremental_revenue"})
+"""Paired differences vs a no-offer control that stay >= 0 by construction when arms carry tactics."""
 NOTE_ZERO = "no p-value: the no-offer control's {m} is 0 by construction"
 NOTE_NONNEG = ("no p-value: vs a no-offer control every paired difference is >= 0 by construction "
                "(offers only add)")
@@ -200,13 +205,20 @@ def run(sessions: SessionSet, arms: PreparedArms, config: SimulationConfig, *, p
                                   tactics=arms.tactics, response=r)
         cf["p_note"] = ""
         if no_offer_control and len(cf):
-            cf["p_value"] = np.nan
-            cf["p_note"] = NOTE_NONNEG
+            nonneg = ~cf["metric"].isin(SIGNED)
+            if arms.has_discounts or any(t is not None for t in arms.thresholds):
+                # a discounted organic item or a crossed tier can lower revenue and order value
+                nonneg &= cf["metric"].isin(list(NONNEG_WITH_TACTICS))
+            cf.loc[nonneg, "p_value"] = np.nan
+            cf.loc[nonneg, "p_note"] = NOTE_NONNEG
     draws = None
     if config.rate_draws > 0:
         draws = _draws(sessions, arms, config, arm, clusters, uniforms, rates, organic, org_p, list(values),
                        response)
         lift = pd.concat([lift, _draw_rows(lift, draws)], ignore_index=True)
+    lift.loc[lift["metric"].isin(SIGNED), REL] = np.nan
+    if len(cf):
+        cf.loc[cf["metric"].isin(SIGNED), REL] = np.nan
     per = pd.DataFrame()
     if per_session:
         per = pd.DataFrame({QUERY: sessions.ids, S.CUSTOMER: sessions.customers,

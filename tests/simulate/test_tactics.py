@@ -164,3 +164,17 @@ def test_bad_tactics_name_the_arm():
     with pytest.raises(ConfigError, match="threshold value"):
         simulate(SESSIONS, TRUTH, {"control": None, "t": Arm(IDS, VOCAB, threshold={"value": -1.0})},
                  SimulationConfig(n_bootstrap=0, ci_method="analytic", slots=2))
+
+
+def test_signed_metrics_keep_their_p_value_and_have_no_ratio():
+    """Vs a no-offer control, a threshold arm's net margin can fall (a crossed line pays the fee): its
+    paired p-value is not suppressed as 'non-negative by construction', and no ratio lift is shown."""
+    sess, truth, ids, _ = _replicated(10)
+    cfg = SimulationConfig(**SURE, metrics=["net_margin", "conversion"])
+    res = simulate(sess, truth, {"control": None, "thr": Arm(ids, VOCAB, threshold={"value": 100.0, "amount": 5.0})},
+                   cfg)
+    cf = res.counterfactual.set_index("metric")
+    assert np.isfinite(cf.loc["net_margin", "p_value"]) and cf.loc["net_margin", "p_note"] == ""
+    assert np.isnan(cf.loc["conversion", "p_value"])
+    assert res.lift.loc[res.lift["metric"] == "net_margin", "rel_lift"].isna().all()
+    assert cf.loc["net_margin", "rel_lift"] != cf.loc["net_margin", "rel_lift"]      # NaN

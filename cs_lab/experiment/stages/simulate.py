@@ -45,7 +45,7 @@ def simulate(ctx: RunContext, windows: Windows, scores: dict[str, ModelScores], 
                                   if k not in ("arm",) and isinstance(v, (int, float))})
     for metric in ("conversion", "order_value", "revenue_per_session", "net_margin"):
         if (res.lift["metric"] == metric).any():
-            fig = sim_plots.plot_lift(res, metric)
+            fig = sim_plots.plot_lift(res, metric, relative=metric != "net_margin")
             tracker.log_figure(run, fig, f"plots/lift_{metric}.png")
             plots.close(fig)
     control = res.arms.set_index("arm").loc["control"]

@@ -40,6 +40,8 @@ class ThresholdConfig(ModelConfig):
     """Share of the final score given to closing the gap (0 = the base ranking, 1 = the gap only)."""
     tolerance: float = Field(0.5, gt=0)
     """Overshoot tolerance: an add-on overshooting the gap by ``tolerance`` x gap keeps exp(-1) of the bonus."""
+    only_closable: bool = True
+    """Re-rank only carts for which some candidate closes the gap on its own (else the base ranking)."""
     candidates: int = Field(50, ge=1)
     """Only the base model's top ``candidates`` items per cart are re-ranked (the rest keep the base order below them)."""
 

@@ -15,7 +15,9 @@ the least overshoot wins. The final score of one of the base model's top-N candi
 
 with b the base score min-max normalised over those candidates (in [0, 1]) and w the ``weight``;
 other items keep their min-max normalised base score (in [0, 1], below every candidate). Carts whose
-value already reaches T keep the base model's scores untouched.
+value already reaches T keep the base model's scores untouched, and so (``only_closable``, the
+default) do carts for which no candidate closes the gap on its own: re-ranking them would only push
+dearer items up without reaching T.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ def gap_fit(addon_value: np.ndarray, gap: np.ndarray, tolerance: float) -> np.nd
 
 
 def rerank(scores: np.ndarray, gap: np.ndarray, addon_value: np.ndarray, *, weight: float, tolerance: float,
-           candidates: int) -> np.ndarray:
-    """Re-ranked copy of the base ``scores`` (n, m) for rows with gap > 0; other rows unchanged."""
+           candidates: int, only_closable: bool = True) -> np.ndarray:
+    """Re-ranked copy of the base ``scores`` (n, m) for rows with gap > 0 (and, ``only_closable``, a
+    candidate whose value reaches the gap); other rows unchanged."""
     out = scores.copy()
     rows = np.flatnonzero(gap > 0)
     if not len(rows):
@@ -53,9 +56,14 @@ def rerank(scores: np.ndarray, gap: np.ndarray, addon_value: np.ndarray, *, weig
     is_cand = np.zeros_like(finite)
     take = np.arange(s.shape[1])[None, :] < n_cand[:, None]
     np.put_along_axis(is_cand, order, take, axis=1)
+    fit = gap_fit(addon_value, gap[rows], tolerance)
+    if only_closable:
+        closable = (is_cand & (fit >= 1.0)).any(axis=1)
+        rows, s, finite, is_cand, fit = rows[closable], s[closable], finite[closable], is_cand[closable], fit[closable]
+        if not len(rows):
+            return out
     base_all = _minmax(s, finite)
     base_cand = _minmax(s, is_cand)
-    fit = gap_fit(addon_value, gap[rows], tolerance)
     new = np.where(is_cand, 2.0 + (1.0 - weight) * base_cand + weight * fit / 2.0, base_all)
     out[rows] = np.where(finite, new, -np.inf)
     return out

@@ -48,7 +48,8 @@ class Threshold(Composite):
         s = self._sub_scores("base", queries)
         gap = self.config.threshold.value - self.cart_value(queries)
         c = self.config
-        return rerank(s, gap, self.line_value_, weight=c.weight, tolerance=c.tolerance, candidates=c.candidates)
+        return rerank(s, gap, self.line_value_, weight=c.weight, tolerance=c.tolerance, candidates=c.candidates,
+                      only_closable=c.only_closable)
 
     def _state(self):
         return {**super()._state(), self.STATE: self.line_value_}

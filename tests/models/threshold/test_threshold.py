@@ -127,3 +127,13 @@ def test_bad_threshold_names_the_key(bad, key):
 def test_bad_base_names_the_key():
     with pytest.raises(ConfigError, match=r"base"):
         registry.build({"model": "threshold", "base": {"model": "nope"}, "threshold": {"value": 10}})
+
+
+def test_unclosable_gap_keeps_the_base_ranking_unless_asked():
+    # cart {B} = 5, T = 1000: no single item closes the gap of 995
+    m = _fit(threshold={"value": 1000.0}, weight=1.0)
+    ids, _ = m.recommend(_cart(m, ["B"]), k=4)
+    assert list(m.items_.ids[ids[0]]) == ["A", "C", "D", "E"]          # popularity order
+    m = _fit(threshold={"value": 1000.0}, weight=1.0, only_closable=False)
+    ids, _ = m.recommend(_cart(m, ["B"]), k=4)
+    assert list(m.items_.ids[ids[0]]) == ["E", "A", "D", "C"]          # progress a / gap
