@@ -83,3 +83,15 @@ def test_bad_policy_threshold_names_the_key():
         SimulationSpec.parse({"policy_threshold": {"value": -3}})
     with pytest.raises(ConfigError, match="policy_threshold"):
         SimulationSpec.parse({"policy_threshold": {"value": 3, "fee": 1}})
+
+
+def test_eval_cart_value_matches_the_simulation_sessions(tmp_path, tmp_cache):
+    """Two implementations of the visible cart's value (the eval set's, the simulation sessions') agree."""
+    from cs_lab.simulate import sessions_from_holdout
+
+    res, _ = _run(_spec(tmp_path, False), tmp_path)
+    task = res.windows.latest
+    ev = task.final.eval
+    sessions, _ = sessions_from_holdout(ev.holdout, task.split.test)
+    np.testing.assert_allclose(ev.cart_value, sessions["cart_value"].to_numpy())
+    assert (ev.cart_value > 0).mean() > 0.9
