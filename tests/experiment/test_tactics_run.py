@@ -95,3 +95,27 @@ def test_eval_cart_value_matches_the_simulation_sessions(tmp_path, tmp_cache):
     sessions, _ = sessions_from_holdout(ev.holdout, task.split.test)
     np.testing.assert_allclose(ev.cart_value, sessions["cart_value"].to_numpy())
     assert (ev.cart_value > 0).mean() > 0.9
+
+
+def test_response_sweep_shows_the_lift_over_the_assumed_range():
+    """A discounted arm's lift at each fixed discount response: conversion cannot fall as r grows,
+    and r = 0 is the undiscounted acceptance."""
+    from cs_lab.experiment.simulation import response_sweep
+    from cs_lab.simulate import Arm, SessionSet, SimulationConfig
+    from cs_lab.simulate.synthetic import synthetic_sessions
+    from tests.simulate.conftest import oracle_recs
+
+    syn = synthetic_sessions(3000, n_items=500, seed=7)
+    ss = SessionSet.from_frames(syn.sessions, syn.truth)
+    recs = oracle_recs(syn)                                   # strings, None pads
+    vocab = np.unique(recs[recs != None].astype(str))         # noqa: E711
+    ids = np.where(recs != None, np.searchsorted(vocab, np.where(recs != None, recs, vocab[0]).astype(str)), -1)  # noqa: E711
+    disc = np.where(ids >= 0, 0.2, 0.0)
+    cfg = SimulationConfig(take_rate=0.2, organic_rate=0.1, n_bootstrap=0, ci_method="analytic", margin_rate=0.3,
+                           metrics=["conversion", "net_margin", "order_value"])
+    arms = {"control": None, "bundle": Arm(ids.astype(np.int64), items=vocab, discounts=disc)}
+    sweep = response_sweep(ss, arms, cfg, [0.0, 2.6, 5.2], None, None)
+    conv = sweep[sweep["metric"] == "conversion"].set_index("discount_response")["abs_lift"]
+    assert list(conv.index) == [0.0, 2.6, 5.2]
+    assert conv.is_monotonic_increasing and conv[5.2] > conv[0.0]
+    assert set(sweep["metric"]) == {"conversion", "net_margin", "order_value"}
