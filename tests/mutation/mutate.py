@@ -43,6 +43,8 @@ TEST_MAP: dict[str, tuple[str, ...]] = {
     "cs_lab/experiment/objective.py": ("tests/experiment/test_best_trial.py", "tests/experiment/test_runner.py"),
     "cs_lab/experiment/metric_names.py": ("tests/experiment/test_metric_names.py", "tests/experiment/test_best_trial.py"),
     "cs_lab/experiment/study.py": ("tests/experiment/test_best_trial.py",),
+    "cs_lab/models/threshold": ("tests/models/threshold/test_threshold.py",),
+    "cs_lab/simulate/tactics.py": ("tests/simulate/test_tactics.py",),
     "cs_lab/models/_topk.py": ("tests/models/test_topk.py", "tests/models/test_popularity.py"),
 }
 CORE = ("cs_lab/eval", "cs_lab/data/splits", "cs_lab/simulate/stats", "cs_lab/experiment/objective.py",

@@ -5,16 +5,14 @@ parameter-bootstrap path agreeing with the point path."""
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from cs_lab.errors import ConfigError, DataError
 from cs_lab.simulate import Arm, SessionSet, SimulationConfig, simulate
-from cs_lab.simulate.acceptance import simulate_outcomes
-from cs_lab.simulate.arms import encode_arm
+from cs_lab.simulate.acceptance import arm_positions, simulate_outcomes
+from cs_lab.simulate.arms import arm_tactics, encode_arm
 from cs_lab.simulate.draws import _session_outcomes
-from cs_lab.simulate.acceptance import arm_positions, line_uniforms
 from cs_lab.simulate.tactics import SessionTerms, ThresholdOffer, line_discounts
-
-import scipy.sparse as sp
 
 # three sessions, one hidden item each: values 30, 20, 10; carts 80, 50, 150
 SESSIONS = pd.DataFrame({"query_id": ["s1", "s2", "s3"], "customer_id": ["c1", "c2", "c3"],
@@ -30,7 +28,6 @@ SURE = dict(take_rate=1.0, examination="uniform", organic_rate=0.0, n_bootstrap=
 def _all_in(arm: Arm, cfg: SimulationConfig, **kw):
     ss = SessionSet.from_frames(SESSIONS, TRUTH)
     codes = encode_arm(arm, ss, cfg.slots)
-    from cs_lab.simulate.arms import arm_tactics
     d, t = arm_tactics(arm, len(ss), cfg.slots)
     return simulate_outcomes(ss, np.zeros(3, np.int64), [codes], cfg, discounts=[d], thresholds=[t], **kw)
 
