@@ -138,7 +138,7 @@ def test_rate_draws_run_with_tactic_arms():
     arms = {"control": None, "bundle": Arm(ids, VOCAB, discounts=np.full((30, 2), 0.1)),
             "thr": Arm(ids, VOCAB, threshold={"value": 100.0, "amount": 5.0})}
     res = simulate(sess, truth, arms, cfg)
-    assert "assumption.discount_response" in set(res.rates.sources["name"])
+    assert {"assumption.discount_response", "take_rate"} <= set(res.rates.sources["name"])
     assert set(res.draws.arms["metric"]) == {"net_margin", "order_value"}
     fixed = simulate(sess, truth, arms, cfg.model_copy(update={"discount_response": 1.0}))
     assert "discount_response" in set(fixed.rates.sources["name"])
@@ -156,7 +156,7 @@ def test_bad_tactics_name_the_arm():
         simulate(SESSIONS, TRUTH, {"control": None, "b": Arm(IDS, VOCAB, discounts=np.zeros((2, 2)))},
                  SimulationConfig(n_bootstrap=0, ci_method="analytic", slots=2))
     with pytest.raises(DataError, match="fractions"):
-        simulate(SESSIONS, TRUTH, {"control": None, "b": Arm(IDS, VOCAB, discounts=np.full((3, 2), 1.5))},
+        simulate(SESSIONS, TRUTH, {"control": None, "b": Arm(IDS, VOCAB, discounts=np.full((3, 2), 1.0))},
                  SimulationConfig(n_bootstrap=0, ci_method="analytic", slots=2))
     with pytest.raises(ConfigError, match="threshold value"):
         simulate(SESSIONS, TRUTH, {"control": None, "t": Arm(IDS, VOCAB, threshold={"value": -1.0})},
@@ -175,3 +175,20 @@ def test_signed_metrics_keep_their_p_value_and_have_no_ratio():
     assert np.isnan(cf.loc["conversion", "p_value"])
     assert res.lift.loc[res.lift["metric"] == "net_margin", "rel_lift"].isna().all()
     assert cf.loc["net_margin", "rel_lift"] != cf.loc["net_margin", "rel_lift"]      # NaN
+
+
+def test_zero_discounts_change_nothing():
+    """An arm whose discounts are all 0 gives exactly the ordinary arm's outcomes."""
+    sess, truth, ids, _ = _replicated(10)
+    cfg = SimulationConfig(take_rate=0.5, organic_rate=0.2, n_bootstrap=0, ci_method="analytic", margin_rate=0.3,
+                           slots=2, metrics=["conversion", "order_value", "net_margin"])
+    plain = simulate(sess, truth, {"control": None, "a": Arm(ids, VOCAB)}, cfg).per_session
+    zero = simulate(sess, truth, {"control": None, "a": Arm(ids, VOCAB, discounts=np.zeros((30, 2)))}, cfg).per_session
+    for col in ("n_accepted", "addon_revenue", "order_value", "net_margin", "discount_cost"):
+        np.testing.assert_array_equal(zero[col], plain[col], err_msg=col)
+
+
+def test_threshold_value_may_be_below_one():
+    assert ThresholdOffer(0.5).value == 0.5
+    with pytest.raises(ConfigError):
+        ThresholdOffer(0.0)

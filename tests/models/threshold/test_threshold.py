@@ -67,7 +67,9 @@ def test_cart_over_threshold_keeps_the_base_ranking():
 def test_cart_exactly_at_threshold_keeps_the_base_ranking():
     m = _fit(threshold={"value": 80.0})          # cart {A} = 80 = T: nothing to close
     q = _cart(m, ["A"])
-    np.testing.assert_array_equal(m.recommend(q, k=4)[0], m.subs_["base"].recommend(q, k=4)[0])
+    (ids, scores), (bids, bscores) = m.recommend(q, k=4), m.subs_["base"].recommend(q, k=4)
+    np.testing.assert_array_equal(ids, bids)
+    np.testing.assert_allclose(scores, bscores)
 
 
 def test_weight_zero_is_the_base_ranking():
@@ -119,3 +121,19 @@ def test_unclosable_gap_keeps_the_base_ranking_unless_asked():
     m = _fit(threshold={"value": 1000.0}, weight=1.0, only_closable=False)
     ids, _ = m.recommend(_cart(m, ["B"]), k=4)
     assert list(m.items_.ids[ids[0]]) == ["E", "A", "D", "C"]          # progress a / gap
+
+
+def test_scores_of_a_rerank_by_hand():
+    # cart {A} = 80, T = 85: gap 5, B (5) closes it exactly (fit 2). Only B is a candidate: its base
+    # score normalises to 1 over the one candidate, so 2 + 0.5 x 1 + 0.5 x 2 / 2 = 3
+    m = _fit(threshold={"value": 85.0}, candidates=1, weight=0.5)
+    ids, scores = m.recommend(_cart(m, ["A"]), k=2)
+    assert m.items_.ids[ids[0, 0]] == "B"
+    assert scores[0, 0] == pytest.approx(3.0)
+
+
+def test_a_gap_below_one_unit_is_still_closed():
+    # gap 0.5: the scores are the re-ranked ones (>= 2), not popularity counts
+    m = _fit(threshold={"value": 80.5})
+    _, scores = m.recommend(_cart(m, ["A"]), k=4)
+    assert (scores[0] >= 2.0).all() and (scores[0] < 3.0).all()
