@@ -24,6 +24,7 @@ def test_price_and_margin_after_discount_by_hand():
     # floor: 3 >= 0.1 x 27 passes, 3 < 0.12 x 27 fails; unknown cost passes unless blocked
     np.testing.assert_array_equal(margin_ok(p, 0.1), [True, True])
     np.testing.assert_array_equal(margin_ok(p, 0.12), [False, True])
+    np.testing.assert_array_equal(margin_ok(p, 0.105), [True, True])     # 3 >= 0.105 x the price 27, not x the value 30
     np.testing.assert_array_equal(margin_ok(p, 0.12, "block"), [False, False])
     np.testing.assert_array_equal(margin_ok(p, None, "block"), [True, True])
 

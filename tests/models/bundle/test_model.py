@@ -48,6 +48,24 @@ def test_cart_is_completed_with_the_triple(fitted):
     np.testing.assert_allclose(m.slot_discounts(ids[:, :1]), np.where(o.size[:, None] == 1, 0.2, 0.0) * (d[:, :1] > 0))
 
 
+def test_bundle_items_ordered_by_popularity(fitted):
+    m, train = fitted
+    ids, _ = m.recommend(_q(train, [["C"]]), 3)
+    # B is in 54 training baskets, A in 53: B leads although A has the lower index
+    assert train.items.ids[ids[0, :2]].tolist() == ["B", "A"]
+
+
+def test_offer_leads_other_bundles_then_popular_items():
+    baskets, price, category = triple_baskets()
+    train = interactions(baskets, price)            # no categories: the substitutes D, E are a bundle too
+    m = BundleRecommender(min_support=0.05, min_lift=2.0, price_cap=None).fit(train)
+    names = train.items.ids
+    ids, scores = m.recommend(_q(train, [["A", "D"]]), 6)
+    assert set(names[ids[0, :2]]) == {"B", "C"} and names[ids[0, 2]] == "E"
+    # the documented score bands: offered >= 3, other bundles in (1, 2), popular items < 1
+    assert (scores[0, :2] >= 3).all() and 1 < scores[0, 2] < 2 and (scores[0, 3:] < 1).all()
+
+
 def test_slot_discounts_of_other_ids_need_queries(fitted):
     m, train = fitted
     q = _q(train, [["A"]])
