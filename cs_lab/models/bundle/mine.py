@@ -4,12 +4,15 @@
                            category=train.item_categories.get("category_1"))
 
 The itemsets come from the repo's own FP-Growth (cs_lab.models.rules.mining); this module only
-filters and ranks them. The lift of a set S of s items is
+filters and ranks them. A bundle S is scored by the weakest of the rules it implies,
 
-    lift(S) = support(S) / prod_{i in S} support(i)
+    lift(S) = min over items i of S:  support(S) / (support(S without i) x support(i))
 
-(observed co-occurrence over what independent items would give; > 1 = bought together more
-often than chance). With ``category`` (one code per item, -1 unknown) a bundle's items must come
+the lift of the rule (S without i) -> i, each item's pull towards the rest. For a pair this is the
+classic lift; for a triple it asks that every item add to the other two (the plain
+support(S) / prod support(i) would rank any triple containing one strong pair above every pair).
+The subsets of a frequent set are frequent, so their supports come from the same mining run.
+With ``category`` (one code per item, -1 unknown) a bundle's items must come
 from pairwise different categories (complements, not substitutes); items of unknown category are
 never considered equal to each other. Bundles are ranked by lift, then support, then their item
 indices (so the order is fully determined).
@@ -81,15 +84,10 @@ def mine_bundles(basket_items: sp.spmatrix, min_support: float, min_lift: float 
     multi = np.flatnonzero(sizes >= 2)
     if not len(multi) or n_baskets == 0:
         return Bundles(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
-    item_support = np.asarray((m != 0).sum(axis=0), dtype=np.float64).ravel() / n_baskets
     offsets, items = sets.gather(multi)
     items = items.astype(np.int64)
-    size = np.diff(offsets)
-    row = np.repeat(np.arange(len(multi)), size)
-    # log-space product of the items' supports (every item of a frequent set has support > 0)
-    log_prod = np.bincount(row, weights=np.log(item_support[items]), minlength=len(multi))
     support = sets.support[multi]
-    lift = np.exp(np.log(support) - log_prod)
+    lift = _min_rule_lift(sets, multi, offsets, items, support)
     keep = lift >= min_lift * (1 - 1e-12)
     if category is not None:
         keep &= _distinct_categories(np.asarray(category, dtype=np.int64), items, offsets)
@@ -98,6 +96,41 @@ def mine_bundles(basket_items: sp.spmatrix, min_support: float, min_lift: float 
     if max_bundles is not None:
         order = order[:max_bundles]
     return out.take(order)
+
+
+def _min_rule_lift(sets, multi: np.ndarray, offsets: np.ndarray, items: np.ndarray,
+                   support: np.ndarray) -> np.ndarray:
+    """Per set S: min over i in S of support(S) / (support(S - i) x support(i))."""
+    size = np.diff(offsets)
+    lift = np.full(len(multi), np.inf)
+    for s in np.unique(size):
+        sel = np.flatnonzero(size == s)
+        block = items[offsets[sel][:, None] + np.arange(s)]
+        for drop in range(s):
+            rest = np.delete(block, drop, axis=1)
+            rest_support = _supports(sets, rest)
+            single_support = _supports(sets, block[:, [drop]])
+            lift[sel] = np.minimum(lift[sel], support[sel] / (rest_support * single_support))
+    return lift
+
+
+def _supports(sets, rows: np.ndarray) -> np.ndarray:
+    """Support of each row of ``rows`` (item sets of one size, items increasing), looked up among
+    the frequent sets (every subset of a frequent set is one)."""
+    k = rows.shape[1]
+    b = sets.bounds
+    lo, hi = int(b[k]), int(b[k + 1])
+    table = sets.items[sets.indptr[lo]:sets.indptr[hi]].reshape(-1, k).astype(np.int64)
+    n_items = max(int(sets.n_items), 1)
+    key_table = np.zeros(len(table), dtype=np.int64)
+    key_rows = np.zeros(len(rows), dtype=np.int64)
+    for j in range(k):                      # sets are in lexicographic order: keys are sorted
+        key_table = key_table * n_items + table[:, j]
+        key_rows = key_rows * n_items + rows[:, j]
+    pos = np.minimum(np.searchsorted(key_table, key_rows), max(len(key_table) - 1, 0))
+    if len(key_rows) and (not len(key_table) or not np.array_equal(key_table[pos], key_rows)):
+        raise RuntimeError("a subset of a frequent itemset is missing from the mining result")
+    return sets.support[lo + pos]
 
 
 def _distinct_categories(category: np.ndarray, items: np.ndarray, offsets: np.ndarray) -> np.ndarray:
