@@ -8,9 +8,10 @@
 
 The list: first the offered bundle's items not in the cart (the best-ranked bundle that overlaps
 the cart and passes the price cap; its items by training popularity), then the missing items of
-the other eligible bundles (bundle rank order), then, with fallback="popularity", every other item
-by training popularity, so k slots are filled. Score bands keep the three parts apart:
-offered 3 + s, other bundles 1 + r, fallback s (s = 0.999 x item support, r in (0, 1) by rank).
+the other eligible bundles (bundle rank order), then (fallback) every other item by how often it
+was bought with the cart's items and by popularity, so k slots are filled. Score bands keep the
+three parts apart: offered 3 + s, other bundles 1 + r, fallback < 1 (s = 0.999 x item support,
+r in (0, 1) by rank; fallback 0.999 (c + support) / (max c + 1), c = baskets shared with the cart).
 
 Fitted state (npz): the bundles (indptr, items, support, lift), their list value, price and
 margin after the discount, each item's line value and support.
@@ -28,7 +29,7 @@ from pydantic import Field
 from cs_lab.data.interactions import Interactions
 from cs_lab.data.queries import Queries
 from cs_lab.errors import ConfigError, DataError
-from cs_lab.models.base import Recommender
+from cs_lab.models.base import Recommender, sparse_from_state, sparse_state
 from cs_lab.models.bundle.mine import Bundles, mine_bundles
 from cs_lab.models.bundle.offers import BundleOffers, BundleTable, binary, choose_bundles, offers_from_ids
 from cs_lab.models.bundle.pricing import item_line_value, margin_ok, price_bundles
@@ -56,7 +57,9 @@ class BundleConfig(ModelConfig):
     unknown_cost    a bundle with an item of unknown cost passes the floor ("allow") or not ("block")
     price_cap       the offered items' discounted price may be at most cap x the cart value
                     (price x typical quantity of the cart items); null = off
-    fallback        "popularity": the list is filled with popular items; "none": bundles only
+    fallback        how the slots after the bundles are filled: "cooccurrence" (items by the number
+                    of training baskets they share with the cart's items, then by popularity),
+                    "popularity" (popular items), "none" (bundles only; lists may be short)
     """
 
     model: Literal["bundle"] = "bundle"
@@ -69,7 +72,7 @@ class BundleConfig(ModelConfig):
     margin_floor: float | None = Field(0.0, le=1.0)
     unknown_cost: Literal["allow", "block"] = "allow"
     price_cap: float | None = Field(1.0, gt=0.0)
-    fallback: Literal["popularity", "none"] = "popularity"
+    fallback: Literal["cooccurrence", "popularity", "none"] = "cooccurrence"
 
 
 @register
@@ -92,6 +95,7 @@ class BundleRecommender(Recommender):
         self.bundle_margin_ = prices.margin[keep]
         self.line_value_ = item_line_value(train.item_price, train.item_quantity)
         self.item_support_ = train.item_popularity().astype(np.float64) / max(train.n_baskets, 1)
+        self.cooc_ = _cooccurrence(train.basket_items) if cfg.fallback == "cooccurrence" else None
         log.info("bundle: %d bundles mined, %d kept after pricing and the margin floor",
                  self.n_mined_, len(self.bundles_))
 
@@ -125,6 +129,10 @@ class BundleRecommender(Recommender):
         support = BAND * np.minimum(self.item_support_, 1.0)
         if cfg.fallback == "popularity":
             scores = np.where(self.item_support_ > 0, support, -np.inf)[None, :].repeat(n, axis=0)
+        elif cfg.fallback == "cooccurrence":
+            c = (binary(queries.carts) @ self.cooc_).toarray()
+            scores = BAND * (c + np.minimum(self.item_support_, 1.0)) / (c.max(axis=1, keepdims=True) + 1.0)
+            scores[:, self.item_support_ <= 0] = -np.inf
         else:
             scores = np.full((n, n_items), -np.inf)
         if not len(self.bundles_):
@@ -199,7 +207,8 @@ class BundleRecommender(Recommender):
         return {"indptr": b.indptr, "items": b.items, "support": b.support, "lift": b.lift,
                 "value": self.bundle_value_, "price": self.bundle_price_, "margin": self.bundle_margin_,
                 "line_value": self.line_value_, "item_support": self.item_support_,
-                "n_mined": np.asarray(self.n_mined_)}
+                "n_mined": np.asarray(self.n_mined_),
+                **(sparse_state("cooc", self.cooc_) if self.cooc_ is not None else {})}
 
     def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
         self.bundles_ = Bundles(arrays["indptr"], arrays["items"], arrays["support"], arrays["lift"])
@@ -207,6 +216,16 @@ class BundleRecommender(Recommender):
         self.bundle_margin_ = arrays["margin"]
         self.line_value_, self.item_support_ = arrays["line_value"], arrays["item_support"]
         self.n_mined_ = int(arrays["n_mined"])
+        self.cooc_ = sparse_from_state("cooc", arrays) if "cooc.data" in arrays else None
+
+
+def _cooccurrence(basket_items: sp.spmatrix) -> sp.csr_matrix:
+    """(n_items, n_items) CSR: training baskets holding both items (diagonal dropped), float32."""
+    b = binary(basket_items).astype(np.float32)
+    c = (b.T @ b).tocsr()
+    c.setdiag(0)
+    c.eliminate_zeros()
+    return c
 
 
 def _ranges(size: np.ndarray) -> np.ndarray:

@@ -104,3 +104,17 @@ def test_registry_and_config_errors(fitted):
         registry.build({"model": "bundle", "discount": 1.0})
     with pytest.raises(DataError, match="category_level='category_9'"):
         BundleRecommender(category_level="category_9").fit(train)
+
+
+def test_cooccurrence_fill_by_brute_force(fitted):
+    m, train = fitted
+    baskets, _, _ = triple_baskets()
+    names = train.items.ids.tolist()
+    cart = ["n3", "n7"]
+    ids, _ = m.recommend(_q(train, [cart]), train.n_items)
+    o = m.offers(_q(train, [cart]), ids)
+    assert o.size[0] == 0                                   # no bundle holds n3 or n7
+    shared = {i: sum(sum(c in b for c in cart) for b in baskets if i in b) for i in names if i not in cart}
+    pop = {i: sum(i in b for b in baskets) for i in names}
+    want = sorted(shared, key=lambda i: (-shared[i], -pop[i], names.index(i)))
+    assert [names[i] for i in ids[0] if i >= 0] == want
