@@ -5,6 +5,7 @@ offered bundle (models that offer bundles, e.g. ``bundle``; absent for every oth
 bundle counts at cut-off k only when all its slots are in the top k (an offer is shown whole);
 queries with no bundle shown score 0 (the bundle was not bought), so the means are per cart.
 
+    bundle_offered@k      1 if a bundle is shown whole in the top k (every cart counts, hidden items or not)
     bundle_hit@k          1 if any item of the shown bundle is among the hidden items
     full_bundle_hit@k     1 if every item of it is
     bundle_revenue@k      the hidden lines' value (truth_value) of the bundle items bought, after the
@@ -38,6 +39,19 @@ def bundle_parts(ctx: EvalContext, k: int, metric: str) -> tuple[np.ndarray, np.
 def _line_sum(ctx: EvalContext, name: str, metric: str, slots: np.ndarray, k: int) -> np.ndarray:
     values = ctx.line_values(name, metric)[:, :k]      # the hidden line's value at hits, else 0
     return (values * slots).sum(axis=1)
+
+
+@register_metric
+class BundleOffered(Metric):
+    """1 if the list shows a bundle whole in the top k (the share of carts that get an offer)."""
+
+    name = "bundle_offered"
+    inputs = ("offers",)
+    needs_truth = False
+
+    def compute(self, ctx: EvalContext, ks: Sequence[int]) -> dict[int, np.ndarray]:
+        offers = ctx.require_offers(self.name)
+        return {k: ((offers.size > 0) & (offers.size <= k)).astype(np.float64) for k in ks}
 
 
 @register_metric

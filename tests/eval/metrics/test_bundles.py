@@ -38,6 +38,8 @@ def test_by_hand():
     # q1: bundle [3] not bought; q2: bundle [2, 0], only 0 bought -> revenue 6 at full price, margin 2
     # q3: no bundle offered -> 0; q4: no hidden items -> NaN (excluded)
     expect = {
+        "bundle_offered@2": [1, 1, 1, 0, 1],              # every cart counts, hidden items or not
+        "bundle_offered@1": [0, 1, 0, 0, 0],
         "bundle_hit@2": [1, 0, 1, 0, np.nan],
         "full_bundle_hit@2": [1, 0, 0, 0, np.nan],
         "bundle_revenue@2": [27, 0, 6, 0, np.nan],
