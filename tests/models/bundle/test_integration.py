@@ -57,3 +57,26 @@ def test_bundles_on_online_retail(task):
     d = model.slot_discounts(ids)
     o = model.offers(ev.queries, ids)
     np.testing.assert_array_equal((d > 0).sum(axis=1), o.size)
+
+
+def test_bundles_cross_departments_on_complete_journey():
+    """The Complete Journey has categories: with category_level auto (department) no bundle holds two
+    items of one department, while the same mining without the filter finds such pairs."""
+    from cs_lab.data.interactions import Interactions
+    from cs_lab.data.loaders import get_loader
+    from cs_lab.models.bundle import BundleRecommender
+
+    loader = get_loader("complete_journey")
+    if loader.missing_raw():
+        pytest.skip(f"raw Complete Journey files not found: {loader.missing_raw()}")
+    train = Interactions.from_lines(loader.prepare(progress=False).lines)
+    dept = train.item_categories["category_1"]
+
+    def same_dept(model):
+        b = model.bundles
+        return sum(len(set(dept[b.bundle(i)].tolist())) < b.sizes[i] for i in range(len(b)))
+
+    crossed = BundleRecommender(min_support=0.003).fit(train)
+    plain = BundleRecommender(min_support=0.003, category_level=None).fit(train)
+    assert len(crossed.bundles) > 5 and same_dept(crossed) == 0
+    assert same_dept(plain) > 0
