@@ -55,3 +55,29 @@ def test_report_table_pools_the_test_carts(ran):
     assert table.loc[0, "bundle_margin"] <= table.loc[0, "bundle_revenue"]
     text = runner._report(res)
     assert "Bundle offers @10" in text and format_bundle_table(table, 10).splitlines()[1] in text
+
+
+def test_model_offers_follow_the_eval_sets_exclusion():
+    """The explore task excludes the customer's history: the offers the metrics read are those of the
+    lists made with that exclusion."""
+    from types import SimpleNamespace
+
+    import scipy.sparse as sp
+
+    from cs_lab.data.queries import Queries
+    from cs_lab.experiment.objective import model_offers, recommend
+    from cs_lab.models.bundle import BundleRecommender
+    from tests.models.bundle.conftest import interactions
+
+    baskets = ([["X", "Y", "Z"]] * 30 + [["X"]] * 40 + [["Z"]] * 40 + [["Y"]] * 10 + [["X", "W"]] * 30
+               + [["W"]] * 5 + [[f"n{i % 6}"] for i in range(145)])
+    train = interactions(baskets, {n: 5.0 for n in ["X", "Y", "Z", "W", *(f"n{i}" for i in range(6))]})
+    model = BundleRecommender(min_support=0.05, min_lift=2.4, price_cap=None).fit(train)
+    names = train.items.ids.tolist()
+    q = Queries.from_lists([[names.index("X")]] * 2, train.n_items, ids=np.array(["a", "b"]))
+    ex = sp.csr_matrix(([1.0], ([1], [names.index("Y")])), shape=q.carts.shape)
+    ev = SimpleNamespace(queries=q, exclude=ex)
+    ids = recommend(model, ev, 4)
+    assert names[ids[1, 0]] == "W"                       # Y excluded: the pair X, W is offered
+    np.testing.assert_array_equal(model_offers(model, ev, ids).size, [2, 1])
+    np.testing.assert_array_equal(model_offers(model, ev, ids[1:], rows=slice(1, 2)).size, [1])

@@ -14,8 +14,8 @@ support(S) / prod support(i) would rank any triple containing one strong pair ab
 The subsets of a frequent set are frequent, so their supports come from the same mining run.
 With ``category`` (one code per item, -1 unknown) a bundle's items must come
 from pairwise different categories (complements, not substitutes); items of unknown category are
-never considered equal to each other. Bundles are ranked by lift, then support, then their item
-indices (so the order is fully determined).
+never considered equal to each other. Bundles are ranked by lift, then support, then size (larger
+first), then their item indices (so the order is fully determined).
 """
 
 from __future__ import annotations
@@ -149,12 +149,13 @@ def _distinct_categories(category: np.ndarray, items: np.ndarray, offsets: np.nd
 
 
 def _rank(b: Bundles) -> np.ndarray:
-    """Indices in rank order: lift desc, support desc, then the item indices (padded, ascending)."""
+    """Indices in rank order: lift desc, support desc, size desc (a triple always bought with its
+    pair completes more of the basket), then the item indices (padded, ascending)."""
     if not len(b):
         return np.zeros(0, dtype=np.int64)
     width = int(b.sizes.max())
     pad = np.full((len(b), width), -1, dtype=np.int64)
     rows = np.repeat(np.arange(len(b)), b.sizes)
     pad[rows, np.arange(len(b.items)) - np.repeat(b.indptr[:-1], b.sizes)] = b.items
-    keys = [pad[:, j] for j in range(width - 1, -1, -1)] + [-b.support, -b.lift]
+    keys = [pad[:, j] for j in range(width - 1, -1, -1)] + [-b.sizes, -b.support, -b.lift]
     return np.lexsort(keys)

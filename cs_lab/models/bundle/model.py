@@ -138,7 +138,7 @@ class BundleRecommender(Recommender):
         if not len(self.bundles_):
             return scores
         table = self.table
-        chosen, elig = choose_bundles(queries.carts, table, cfg.discount, cfg.price_cap)
+        chosen, elig = choose_bundles(queries.carts, table, cfg.discount, cfg.price_cap, self._block_exclude(n))
         # other eligible bundles: their items at 1 + r, r by rank (the best bundle highest)
         e = elig.tocoo()
         rank = 1.0 + BAND * (1.0 - (e.col + 1) / (len(self.bundles_) + 1))
@@ -161,13 +161,28 @@ class BundleRecommender(Recommender):
     # -- offers ---------------------------------------------------------------------------------
     def recommend(self, queries: Queries, k: int, exclude: sp.spmatrix | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
-        ids, scores = super().recommend(queries, k, exclude)
-        self._last = (ids.copy(), self.offers(queries, ids))
+        # excluded items are not candidates, so a bundle needing one is not offered: the base class
+        # scores the queries block by block, in order, and _score takes each block's exclude rows
+        self._exclude = None if exclude is None else [sp.csr_matrix(exclude), 0]
+        try:
+            ids, scores = super().recommend(queries, k, exclude)
+        finally:
+            self._exclude = None
+        self._last = (ids.copy(), self.offers(queries, ids, exclude))
         return ids, scores
 
-    def offers(self, queries: Queries, ids: np.ndarray) -> BundleOffers:
-        """The bundle offered in each row of ``ids`` (this model's recommendations for ``queries``):
-        how many leading slots form it (0 = none), its discount, its bundle index and price."""
+    def _block_exclude(self, n: int) -> sp.csr_matrix | None:
+        state = getattr(self, "_exclude", None)
+        if state is None:
+            return None
+        m, start = state
+        state[1] = start + n
+        return m[start:start + n]
+
+    def offers(self, queries: Queries, ids: np.ndarray, exclude: sp.spmatrix | None = None) -> BundleOffers:
+        """The bundle offered in each row of ``ids`` (this model's recommendations for ``queries``,
+        made with ``exclude``): how many leading slots form it (0 = none), its discount, its bundle
+        index and price."""
         self._check_fitted()
         ids = np.asarray(ids)
         if ids.ndim != 2 or ids.shape[0] != len(queries):
@@ -176,19 +191,21 @@ class BundleRecommender(Recommender):
             z = np.zeros(len(queries))
             return BundleOffers(z.astype(np.int64), z, np.full(len(queries), -1), np.full(len(queries), np.nan))
         table = self.table
-        chosen, _ = choose_bundles(queries.carts, table, self.config.discount, self.config.price_cap)
+        chosen, _ = choose_bundles(queries.carts, table, self.config.discount, self.config.price_cap, exclude)
         return offers_from_ids(binary(queries.carts), ids, table, chosen, self.config.discount)
 
-    def slot_discounts(self, ids: np.ndarray, queries: Queries | None = None) -> np.ndarray:
+    def slot_discounts(self, ids: np.ndarray, queries: Queries | None = None,
+                       exclude: sp.spmatrix | None = None) -> np.ndarray:
         """(n, k) float: the discount fraction on each slot of the offered bundle, 0 elsewhere.
 
-        With ``queries`` (the carts ``ids`` answer) the offers are recomputed exactly. Without, ``ids``
+        With ``queries`` (the carts ``ids`` answer; ``exclude`` as given to ``recommend``) the offers
+        are recomputed exactly. Without, ``ids``
         must be this model's latest ``recommend`` output (or its first columns): a row alone does not
         say which cart it answered, so other ids raise a ConfigError asking for ``queries``.
         """
         ids = np.asarray(ids)
         if queries is not None:
-            return self.offers(queries, ids).slot_discounts(ids.shape[1])
+            return self.offers(queries, ids, exclude).slot_discounts(ids.shape[1])
         last = getattr(self, "_last", None)
         if last is None or last[0].shape[0] != ids.shape[0] or last[0].shape[1] < ids.shape[1] \
                 or not np.array_equal(last[0][:, :ids.shape[1]], ids):

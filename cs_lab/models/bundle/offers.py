@@ -57,13 +57,19 @@ def binary(carts: sp.spmatrix) -> sp.csr_matrix:
 
 
 def eligible_bundles(carts: sp.csr_matrix, table: BundleTable, discount: float,
-                     price_cap: float | None) -> np.ndarray:
-    """(n, n_bundles) bool: the bundle overlaps the cart, has an item to add, and (with a cap) the
-    added items' discounted price is at most price_cap x the cart value."""
+                     price_cap: float | None, exclude: sp.spmatrix | None = None) -> np.ndarray:
+    """(n, n_bundles) bool: the bundle overlaps the cart, has an item to add, none of the items to
+    add is excluded (``exclude``, same shape as the carts), and (with a cap) the added items'
+    discounted price is at most price_cap x the cart value."""
     x = binary(carts)
     b = table.matrix
     overlap = (x @ b.T).toarray()
     ok = (overlap >= 1) & (overlap < table.sizes[None, :])
+    if exclude is not None:
+        ex = binary(exclude)
+        ex = (ex - ex.multiply(x)).tocsr()     # an excluded item already in the cart blocks nothing
+        ex.eliminate_zeros()
+        ok &= (ex @ b.T).toarray() == 0
     if price_cap is not None:
         lv = np.nan_to_num(table.line_value, nan=0.0)
         in_cart_value = (x @ b.multiply(lv[None, :]).tocsr().T).toarray()
@@ -75,16 +81,18 @@ def eligible_bundles(carts: sp.csr_matrix, table: BundleTable, discount: float,
     return ok
 
 
-def choose_bundles(carts: sp.spmatrix, table: BundleTable, discount: float,
-                   price_cap: float | None) -> tuple[np.ndarray, sp.csr_matrix]:
+def choose_bundles(carts: sp.spmatrix, table: BundleTable, discount: float, price_cap: float | None,
+                   exclude: sp.spmatrix | None = None) -> tuple[np.ndarray, sp.csr_matrix]:
     """The chosen bundle per query (-1 = none) and the sparse (n, n_bundles) eligibility."""
     carts = sp.csr_matrix(carts)
+    exclude = None if exclude is None else sp.csr_matrix(exclude)
     n, n_b = carts.shape[0], table.matrix.shape[0]
     chosen = np.full(n, -1, dtype=np.int64)
     parts = []
     step = max(1, CHUNK // max(n_b, 1))
     for a in range(0, n, step):
-        ok = eligible_bundles(carts[a:a + step], table, discount, price_cap)
+        ok = eligible_bundles(carts[a:a + step], table, discount, price_cap,
+                              None if exclude is None else exclude[a:a + step])
         any_ok = ok.any(axis=1)
         chosen[a:a + step] = np.where(any_ok, ok.argmax(axis=1), -1)   # bundles are in rank order
         parts.append(sp.csr_matrix(ok))

@@ -81,3 +81,12 @@ def test_bad_max_size():
     with pytest.raises(ConfigError, match="max_size"):
         import scipy.sparse as sp
         mine_bundles(sp.csr_matrix(np.ones((3, 3))), 0.1, max_size=1)
+
+
+def test_a_triple_always_bought_with_its_pairs_ranks_first():
+    from tests.models.bundle.conftest import interactions as make
+    baskets = [["X", "Y", "Z"]] * 30 + [[f"n{i % 6}"] for i in range(90)]
+    t = make(baskets, {n: 1.0 for n in ["X", "Y", "Z", *(f"n{i}" for i in range(6))]})
+    b = mine_bundles(t.basket_items, min_support=0.1, min_lift=1.0)
+    assert len(b) == 4 and np.allclose(b.lift, b.lift[0]) and np.allclose(b.support, b.support[0])
+    assert _names(t, b, 0) == ("X", "Y", "Z")          # equal lift and support: the larger bundle first

@@ -84,16 +84,64 @@ def test_offer_survives_save_and_load(fitted, tmp_path):
     np.testing.assert_array_equal(loaded.offers(q, ids2).size, m.offers(q, ids).size)
 
 
-def test_excluded_bundle_item_breaks_the_offer(fitted):
+def test_a_bundle_needing_an_excluded_item_is_not_offered(fitted):
     import scipy.sparse as sp
     m, train = fitted
-    q = _q(train, [["A"]])
-    b = train.items.ids.tolist().index("B")
-    ex = sp.csr_matrix(([1.0], ([0], [b])), shape=q.carts.shape)
+    names = train.items.ids.tolist()
+    q = _q(train, [["A"], ["A"]])
+    b, c = names.index("B"), names.index("C")
+    ex = sp.csr_matrix(([1.0], ([0], [b])), shape=q.carts.shape)     # B excluded for the first cart
     ids, _ = m.recommend(q, 5, exclude=ex)
     assert b not in ids[0]
+    # the triple A, B, C cannot be completed: the next bundle, the pair A, C, is offered
+    assert ids[0, 0] == c and set(ids[1, :2].tolist()) == {b, c}
+    o = m.offers(q, ids, ex)
+    np.testing.assert_array_equal(o.size, [1, 2])
+    np.testing.assert_allclose(m.slot_discounts(ids), [[0.2, 0, 0, 0, 0], [0.2, 0.2, 0, 0, 0]])
+    np.testing.assert_allclose(m.slot_discounts(ids, queries=q, exclude=ex), m.slot_discounts(ids))
+    # the same rows judged without the exclusion: the first cart's offer does not match the triple
     assert m.offers(q, ids).size[0] == 0
-    np.testing.assert_allclose(m.slot_discounts(ids), 0)
+
+
+@pytest.fixture(scope="module")
+def two_ways():
+    """Cart X can be completed by the triple X, Y, Z (lift 3.0) or by the pair X, W (lift 2.57); the
+    triple's sub-pairs X, Y (2.25) and X, Z (1.29) are below min_lift 2.4 (Y, Z: 3.21 does not hold X)."""
+    baskets = ([["X", "Y", "Z"]] * 30 + [["X"]] * 40 + [["Z"]] * 40 + [["Y"]] * 10 + [["X", "W"]] * 30
+               + [["W"]] * 5 + [[f"n{i % 6}"] for i in range(145)])
+    price = {"X": 5.0, "Y": 5.0, "Z": 5.0, "W": 5.0, **{f"n{i}": 1.0 for i in range(6)}}
+    train = interactions(baskets, price)
+    m = BundleRecommender(min_support=0.05, min_lift=2.4, price_cap=None).fit(train)
+    names = train.items.ids
+    kept = {tuple(names[m.bundles.bundle(b)].tolist()) for b in range(len(m.bundles))}
+    assert kept == {("X", "Y", "Z"), ("Y", "Z"), ("W", "X")}, kept
+    return m, train, {n: names.tolist().index(n) for n in "XYZW"}
+
+
+def test_exclusion_changes_the_chosen_bundle(two_ways):
+    import scipy.sparse as sp
+    m, train, i = two_ways
+    q = _q(train, [["X"], ["X"], ["X", "Y"]])
+    ex = sp.csr_matrix(([1.0, 1.0], ([1, 2], [i["Y"], i["Y"]])), shape=q.carts.shape)
+    ids, _ = m.recommend(q, 4, exclude=ex)
+    assert set(ids[0, :2].tolist()) == {i["Y"], i["Z"]}         # nothing excluded: the triple
+    assert ids[1, 0] == i["W"]                                  # Y excluded: the pair X, W, not Z alone
+    assert ids[2, 0] == i["Z"]                                  # Y excluded but already in the cart: the triple
+    np.testing.assert_array_equal(m.offers(q, ids, ex).size, [2, 1, 1])
+
+
+def test_exclusion_is_followed_block_by_block(two_ways, monkeypatch):
+    import scipy.sparse as sp
+    from cs_lab.models import base as model_base
+    m, train, i = two_ways
+    q = _q(train, [["X"], ["X"], ["X"], ["X", "Y"]])
+    ex = sp.csr_matrix(([1.0, 1.0], ([1, 3], [i["Y"], i["Z"]])), shape=q.carts.shape)
+    whole = m.recommend(q, 4, exclude=ex)
+    monkeypatch.setattr(model_base, "SCORE_BLOCK", train.n_items)            # one query per block
+    one = m.recommend(q, 4, exclude=ex)
+    np.testing.assert_array_equal(whole[0], one[0])
+    assert one[0][1, 0] == i["W"] and one[0][3, 0] == i["W"]
+    np.testing.assert_array_equal(m.offers(q, one[0], ex).size, [2, 1, 2, 1])
 
 
 def test_registry_and_config_errors(fitted):
