@@ -58,7 +58,8 @@ class BundleConfig(ModelConfig):
     price_cap       the offered items' discounted price may be at most cap x the cart value
                     (price x typical quantity of the cart items); null = off
     fallback        how the slots after the bundles are filled: "cooccurrence" (items by the number
-                    of training baskets they share with the cart's items, then by popularity),
+                    of training baskets they share with the cart's items, counting for each item only
+                    its ``neighbours`` most frequent partners, then by popularity),
                     "popularity" (popular items), "none" (bundles only; lists may be short)
     """
 
@@ -73,6 +74,7 @@ class BundleConfig(ModelConfig):
     unknown_cost: Literal["allow", "block"] = "allow"
     price_cap: float | None = Field(1.0, gt=0.0)
     fallback: Literal["cooccurrence", "popularity", "none"] = "cooccurrence"
+    neighbours: int = Field(100, ge=1)
 
 
 @register
@@ -95,7 +97,7 @@ class BundleRecommender(Recommender):
         self.bundle_margin_ = prices.margin[keep]
         self.line_value_ = item_line_value(train.item_price, train.item_quantity)
         self.item_support_ = train.item_popularity().astype(np.float64) / max(train.n_baskets, 1)
-        self.cooc_ = _cooccurrence(train.basket_items) if cfg.fallback == "cooccurrence" else None
+        self.cooc_ = _cooccurrence(train.basket_items, cfg.neighbours) if cfg.fallback == "cooccurrence" else None
         log.info("bundle: %d bundles mined, %d kept after pricing and the margin floor",
                  self.n_mined_, len(self.bundles_))
 
@@ -236,13 +238,23 @@ class BundleRecommender(Recommender):
         self.cooc_ = sparse_from_state("cooc", arrays) if "cooc.data" in arrays else None
 
 
-def _cooccurrence(basket_items: sp.spmatrix) -> sp.csr_matrix:
-    """(n_items, n_items) CSR: training baskets holding both items (diagonal dropped), float32."""
+def _cooccurrence(basket_items: sp.spmatrix, neighbours: int) -> sp.csr_matrix:
+    """(n_items, n_items) CSR, float32: row i holds the training baskets shared by item i and each of
+    its ``neighbours`` most frequent partners (ties: lower item index); the diagonal is dropped."""
     b = binary(basket_items).astype(np.float32)
     c = (b.T @ b).tocsr()
     c.setdiag(0)
     c.eliminate_zeros()
-    return c
+    c.sort_indices()
+    counts = np.diff(c.indptr)
+    if counts.max(initial=0) <= neighbours:
+        return c
+    row = np.repeat(np.arange(c.shape[0]), counts)
+    order = np.lexsort((c.indices, -c.data, row))            # by row, count desc, item asc
+    rank = np.arange(len(order)) - np.repeat(c.indptr[:-1], counts)
+    keep = np.sort(order[rank < neighbours])
+    return sp.csr_matrix((c.data[keep], c.indices[keep], np.r_[0, np.cumsum(np.minimum(counts, neighbours))]),
+                         shape=c.shape)
 
 
 def _ranges(size: np.ndarray) -> np.ndarray:

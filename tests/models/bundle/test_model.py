@@ -166,3 +166,20 @@ def test_cooccurrence_fill_by_brute_force(fitted):
     pop = {i: sum(i in b for b in baskets) for i in names}
     want = sorted(shared, key=lambda i: (-shared[i], -pop[i], names.index(i)))
     assert [names[i] for i in ids[0] if i >= 0] == want
+
+
+def test_cooccurrence_fill_keeps_each_items_top_partners(fitted):
+    m, train = fitted
+    baskets, _, _ = triple_baskets()
+    names = train.items.ids.tolist()
+    cart = ["n3", "n7"]
+    small = BundleRecommender(**{**m.config.model_dump(), "neighbours": 3}).fit(train)
+    ids, _ = small.recommend(_q(train, [cart]), train.n_items)
+    shared = {c: {i: sum(c in b and i in b for b in baskets) for i in names if i != c} for c in cart}
+    # each cart item counts only for its 3 most frequent partners (ties: lower item index)
+    top = {c: sorted((i for i in shared[c] if shared[c][i] > 0), key=lambda i: (-shared[c][i], names.index(i)))[:3]
+           for c in cart}
+    score = {i: sum(shared[c][i] for c in cart if i in top[c]) for i in names if i not in cart}
+    pop = {i: sum(i in b for b in baskets) for i in names}
+    want = sorted(score, key=lambda i: (-score[i], -pop[i], names.index(i)))
+    assert [names[i] for i in ids[0] if i >= 0] == want
