@@ -20,6 +20,7 @@ from cs_lab.eval.catalog import Catalog
 from cs_lab.eval.hits import hit_matrix
 from cs_lab.eval.lines import align_line_values
 from cs_lab.eval.lookup import positions_at_recs, values_at_recs
+from cs_lab.eval.offers import SlotOffers
 
 EmptyTruth = Literal["exclude", "zero"]
 
@@ -39,6 +40,8 @@ class EvalContext:
     truth_value : optional CSR with exactly the truth's entries: each hidden
                   line's value (quantity x unit price); see lines.align_line_values.
     truth_margin: optional CSR like truth_value: quantity x (price - cost).
+    offers      : optional SlotOffers: the leading slots of each list that form an offered
+                  bundle and its discount (see offers.py; bundle metrics).
     """
 
     recs: np.ndarray
@@ -49,8 +52,9 @@ class EvalContext:
     history: sp.csr_array | None = None
     truth_value: sp.csr_array | None = None
     truth_margin: sp.csr_array | None = None
+    offers: SlotOffers | None = None
 
-    INPUTS = ("history", "truth_value", "truth_margin")
+    INPUTS = ("history", "truth_value", "truth_margin", "offers")
     """Optional evaluation inputs a metric may declare in ``Metric.inputs``."""
 
     def given_inputs(self) -> frozenset[str]:
@@ -69,7 +73,7 @@ class EvalContext:
         return EvalContext(recs=self.recs, truth=truth, n_items=self.n_items, catalog=self.catalog,
                            empty_truth="exclude", history=self.history,
                            truth_value=align(self.truth_value, "truth_value"),
-                           truth_margin=align(self.truth_margin, "truth_margin"))
+                           truth_margin=align(self.truth_margin, "truth_margin"), offers=self.offers)
 
     @property
     def n_queries(self) -> int:
@@ -170,6 +174,13 @@ class EvalContext:
         if value is None:
             raise ConfigError(f"metric {metric!r} needs evaluate({name}=...); pass it or drop the metric")
         return value
+
+    def require_offers(self, metric: str) -> SlotOffers:
+        """The bundle offers; ConfigError naming the metric when they were not given."""
+        if self.offers is None:
+            raise ConfigError(f"metric {metric!r} needs evaluate(offers=...) (a model that offers bundles); "
+                              "pass it or drop the metric")
+        return self.offers
 
     def require(self, field: str, metric: str) -> np.ndarray:
         """Catalog array ``field``; ConfigError naming the metric when it is absent."""

@@ -54,8 +54,9 @@ class EvalSet:
     def query_ids(self) -> np.ndarray:
         return self.segments.index.to_numpy()
 
-    def evaluate(self, ids: np.ndarray, ks, rows: slice | None = None):
-        """Metrics of recommendation ids (rows of this set, or the slice ``rows``)."""
+    def evaluate(self, ids: np.ndarray, ks, rows: slice | None = None, offers=None):
+        """Metrics of recommendation ids (rows of this set, or the slice ``rows``); ``offers`` (the
+        bundle each row offers, from a model with an ``offers`` method) adds the bundle metrics."""
         from cs_lab.eval import evaluate
         from cs_lab.eval.registry import resolve_metrics
 
@@ -63,11 +64,11 @@ class EvalSet:
             return m if m is None or rows is None else m[rows]
 
         given = [n for n, v in (("history", self.history), ("truth_value", self.truth_value),
-                                ("truth_margin", self.truth_margin)) if v is not None]
+                                ("truth_margin", self.truth_margin), ("offers", offers)) if v is not None]
         metrics = [m.name for m in resolve_metrics(None, self.catalog, given)] + ["fill_rate"]
         return evaluate(ids, part(self.truth), metrics, ks=ks, catalog=self.catalog, query_ids=part(self.query_ids),
                         history=part(self.history), truth_value=part(self.truth_value),
-                        truth_margin=part(self.truth_margin))
+                        truth_margin=part(self.truth_margin), offers=offers)
 
 
 @dataclass
