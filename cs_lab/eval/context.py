@@ -20,6 +20,7 @@ from cs_lab.eval.catalog import Catalog
 from cs_lab.eval.hits import hit_matrix
 from cs_lab.eval.lines import align_line_values
 from cs_lab.eval.lookup import positions_at_recs, values_at_recs
+from cs_lab.eval.offers import SlotOffers
 
 EmptyTruth = Literal["exclude", "zero"]
 
@@ -41,6 +42,8 @@ class EvalContext:
     truth_margin: optional CSR like truth_value: quantity x (price - cost).
     cart_value  : optional (n_queries,) value of each query's visible cart (sum of
                   quantity x unit price of its lines); read by the threshold metrics.
+    offers      : optional SlotOffers: the leading slots of each list that form an offered
+                  bundle and its discount (see offers.py; bundle metrics).
     """
 
     recs: np.ndarray
@@ -52,8 +55,9 @@ class EvalContext:
     truth_value: sp.csr_array | None = None
     truth_margin: sp.csr_array | None = None
     cart_value: np.ndarray | None = None
+    offers: SlotOffers | None = None
 
-    INPUTS = ("history", "truth_value", "truth_margin", "cart_value")
+    INPUTS = ("history", "truth_value", "truth_margin", "cart_value", "offers")
     """Optional evaluation inputs a metric may declare in ``Metric.inputs``."""
 
     def given_inputs(self) -> frozenset[str]:
@@ -72,7 +76,8 @@ class EvalContext:
         return EvalContext(recs=self.recs, truth=truth, n_items=self.n_items, catalog=self.catalog,
                            empty_truth="exclude", history=self.history,
                            truth_value=align(self.truth_value, "truth_value"),
-                           truth_margin=align(self.truth_margin, "truth_margin"), cart_value=self.cart_value)
+                           truth_margin=align(self.truth_margin, "truth_margin"), cart_value=self.cart_value,
+                           offers=self.offers)
 
     @property
     def n_queries(self) -> int:
@@ -173,6 +178,13 @@ class EvalContext:
         if value is None:
             raise ConfigError(f"metric {metric!r} needs evaluate({name}=...); pass it or drop the metric")
         return value
+
+    def require_offers(self, metric: str) -> SlotOffers:
+        """The bundle offers; ConfigError naming the metric when they were not given."""
+        if self.offers is None:
+            raise ConfigError(f"metric {metric!r} needs evaluate(offers=...) (a model that offers bundles); "
+                              "pass it or drop the metric")
+        return self.offers
 
     def require(self, field: str, metric: str) -> np.ndarray:
         """Catalog array ``field``; ConfigError naming the metric when it is absent."""

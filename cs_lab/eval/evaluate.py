@@ -15,6 +15,7 @@ from cs_lab.eval.context import EmptyTruth, EvalContext
 from cs_lab.eval.explore import PARTS, as_history_matrix, split_repeat_explore
 from cs_lab.eval.inputs import TruthLike, as_truth_matrix, check_ks, check_recs, pad_to
 from cs_lab.eval.lines import align_line_values
+from cs_lab.eval.offers import as_offers
 from cs_lab.eval.registry import Metric, resolve_metrics
 
 
@@ -117,7 +118,7 @@ def evaluate(recs: np.ndarray, truth: TruthLike, metrics: Sequence[str | Metric]
              empty_truth: EmptyTruth = "exclude", check_duplicates: bool = True,
              history: sp.sparray | sp.spmatrix | None = None,
              truth_value: sp.sparray | sp.spmatrix | None = None,
-             truth_margin: sp.sparray | sp.spmatrix | None = None,
+             truth_margin: sp.sparray | sp.spmatrix | None = None, offers=None,
              cart_value: np.ndarray | None = None) -> EvalResult:
     """Evaluate ranked recommendations against hidden items at several cut-offs at once.
 
@@ -147,6 +148,9 @@ def evaluate(recs: np.ndarray, truth: TruthLike, metrics: Sequence[str | Metric]
         real value (quantity x unit price). Adds ``hit_value@k``.
     truth_margin : like truth_value with quantity x (price - cost), NaN-free.
         Adds ``hit_margin@k``.
+    offers : which leading slots of each row form an offered bundle and its discount (an object
+        with (n,) ``size`` and ``discount`` arrays, e.g. a bundle model's ``offers(queries, ids)``).
+        Adds the bundle metrics (metrics/bundles.py).
     cart_value : (n_queries,) value of each visible cart, finite and >= 0; read by the
         threshold metrics (cs_lab.eval.metrics.threshold, passed as instances).
     """
@@ -179,7 +183,8 @@ def evaluate(recs: np.ndarray, truth: TruthLike, metrics: Sequence[str | Metric]
                       empty_truth=empty_truth,
                       history=None if history is None else as_history_matrix(history, n, n_items_),
                       truth_value=lines(truth_value, "truth_value"),
-                      truth_margin=lines(truth_margin, "truth_margin"), cart_value=cart_value)
+                      truth_margin=lines(truth_margin, "truth_margin"),
+                      offers=None if offers is None else as_offers(offers, n), cart_value=cart_value)
     parts: dict[str, EvalContext] = {}
     if ctx.history is not None:
         parts = dict(zip(PARTS, (ctx.restricted(t) for t in split_repeat_explore(truth_mat, ctx.history))))

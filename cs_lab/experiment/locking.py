@@ -118,14 +118,16 @@ class RunFolderLock:
         rec = self.read_owner()
         return _fmt_owner(rec) if rec else "another process (owner not recorded yet)"
 
-    def clear(self) -> None:
-        """Delete everything in the run folder but the lock itself (``--fresh``), while held."""
+    def clear(self, keep: tuple[str, ...] = ("console.log",)) -> None:
+        """Delete everything in the run folder but the lock itself and ``keep`` (``--fresh``), while
+        held. ``console.log`` is kept: with ``--jobs`` the worker has already opened it for this
+        run's output."""
         import shutil
 
         if self._fd is None:
             raise RuntimeError("RunFolderLock.clear() needs the lock held")
         for p in self.run_dir.iterdir():
-            if p.name in (LOCK_NAME, OWNER_NAME):
+            if p.name in (LOCK_NAME, OWNER_NAME, *keep):
                 continue
             if p.is_dir() and not p.is_symlink():
                 shutil.rmtree(p)

@@ -41,7 +41,17 @@ def evaluate_model(model: Recommender, ev: EvalSet, ks: list[int], rows: slice |
     repeat / explore split and the truth lines' values."""
     if ids is None:
         ids = recommend(model, ev, max(ks), rows)
-    return ev.evaluate(ids, ks, rows)
+    return ev.evaluate(ids, ks, rows, offers=model_offers(model, ev, ids, rows))
+
+
+def model_offers(model: Recommender, ev: EvalSet, ids: np.ndarray, rows: slice | None = None):
+    """The bundle each row of ``ids`` offers, for models with an ``offers(queries, ids, exclude=)``
+    method (the bundle model); None for the others (the bundle metrics are then absent)."""
+    offers = getattr(model, "offers", None)
+    if offers is None:
+        return None
+    exclude = ev.exclude if ev.exclude is None or rows is None else ev.exclude[rows]
+    return offers(ev.queries if rows is None else ev.queries[rows], ids, exclude=exclude)
 
 
 def recommend(model: Recommender, ev: EvalSet, k: int, rows: slice | None = None) -> np.ndarray:

@@ -14,7 +14,9 @@ from typing import Any
 import pandas as pd
 
 from cs_lab.errors import ConfigError
+from cs_lab.experiment.bundle_table import bundle_table, format_bundle_table
 from cs_lab.experiment.format import format_family, format_leaderboard, format_secondary
+from cs_lab.experiment.metric_names import parse_metric_name
 from cs_lab.experiment.spec import ExperimentSpec
 from cs_lab.experiment.stages.compare import Comparison, compare
 from cs_lab.experiment.stages.context import RunContext, RunOptions
@@ -140,6 +142,10 @@ class ExperimentRunner:
             parts.append(format_secondary(cmp.secondary, cmp.duplicates))
         if cmp.verdict is not None:
             parts.append("Verdict\n" + cmp.verdict.text())
+        k = parse_metric_name(spec.metrics.objective).k
+        bundles = bundle_table(result.outcomes, k, spec.comparison.bootstrap, spec.seed)
+        if bundles is not None:
+            parts.append(format_bundle_table(bundles, k))
         text = "\n\n".join(parts)
         self.ctx.say("\n" + text + "\n")
         return text

@@ -163,16 +163,26 @@ def run_simulation(spec: SimulationSpec, task, recs: dict[str, np.ndarray], best
     return SimulationOutcome(result, names, report, check, sweep)
 
 
-def model_tactics(model, ids: np.ndarray) -> dict:
+def model_tactics(model, ids: np.ndarray, queries=None, exclude=None) -> dict:
     """What a fitted model tells the simulation about its arm: its order threshold
-    (``threshold_offer``) and the discount of each recommended slot (``slot_discounts(ids)``)."""
+    (``threshold_offer``) and the discount of each recommended slot (``slot_discounts(ids)``; with
+    ``queries`` -- the carts ``ids`` answer -- and ``exclude`` passed on when the method takes them, so a
+    model loaded from the cache recomputes its offers)."""
+    import inspect
+
     out: dict = {}
     offer = getattr(model, "threshold_offer", None)
     if offer is not None:
         out["threshold"] = dict(offer)
     slot_discounts = getattr(model, "slot_discounts", None)
     if callable(slot_discounts):
-        out["discounts"] = np.asarray(slot_discounts(ids), dtype=np.float64)
+        params = inspect.signature(slot_discounts).parameters
+        kw = {}
+        if queries is not None and "queries" in params:
+            kw["queries"] = queries
+            if "exclude" in params:
+                kw["exclude"] = exclude
+        out["discounts"] = np.asarray(slot_discounts(ids, **kw), dtype=np.float64)
     return out
 
 

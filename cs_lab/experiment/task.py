@@ -60,8 +60,9 @@ class EvalSet:
     def query_ids(self) -> np.ndarray:
         return self.segments.index.to_numpy()
 
-    def evaluate(self, ids: np.ndarray, ks, rows: slice | None = None):
-        """Metrics of recommendation ids (rows of this set, or the slice ``rows``)."""
+    def evaluate(self, ids: np.ndarray, ks, rows: slice | None = None, offers=None):
+        """Metrics of recommendation ids (rows of this set, or the slice ``rows``); ``offers`` (the
+        bundle each row offers, from a model with an ``offers`` method) adds the bundle metrics."""
         from cs_lab.eval import evaluate
         from cs_lab.eval.registry import resolve_metrics
 
@@ -69,7 +70,7 @@ class EvalSet:
             return m if m is None or rows is None else m[rows]
 
         given = [n for n, v in (("history", self.history), ("truth_value", self.truth_value),
-                                ("truth_margin", self.truth_margin)) if v is not None]
+                                ("truth_margin", self.truth_margin), ("offers", offers)) if v is not None]
         metrics = [m.name for m in resolve_metrics(None, self.catalog, given)] + ["fill_rate"]
         cart_value = None
         if self.threshold is not None and self.cart_value is not None and self.truth_value is not None:
@@ -77,7 +78,7 @@ class EvalSet:
             cart_value = part(self.cart_value)
         return evaluate(ids, part(self.truth), metrics, ks=ks, catalog=self.catalog, query_ids=part(self.query_ids),
                         history=part(self.history), truth_value=part(self.truth_value),
-                        truth_margin=part(self.truth_margin), cart_value=cart_value)
+                        truth_margin=part(self.truth_margin), offers=offers, cart_value=cart_value)
 
 
 @dataclass

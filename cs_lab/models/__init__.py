@@ -3,6 +3,7 @@ every built-in model with cs_lab.models.registry."""
 
 from cs_lab.models import baselines  # noqa: F401
 from cs_lab.models import basket  # noqa: F401
+from cs_lab.models import bundle  # noqa: F401
 from cs_lab.models import business  # noqa: F401
 from cs_lab.models import hybrid  # noqa: F401
 from cs_lab.models import implicit_cf  # noqa: F401

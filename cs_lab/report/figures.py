@@ -112,7 +112,7 @@ def significance_heatmap(matrices: dict[str, pd.DataFrame], metric: str, alpha: 
     fig.supxlabel(f"green: row model A better, pink: column model B better\n"
                   f"dashed lines on the colour bar: p = {alpha:g}; colour capped at p = 1e-{cap:g}", fontsize=8)
     ax.set_title(title or f"Pairwise paired tests on {metric}\ncell = mean difference A - B, "
-                          f"* = Holm-adjusted p <= {alpha:g}", fontsize=11)
+                          f"* = simultaneous {100 * (1 - alpha):.0f}% interval excludes 0", fontsize=11)
     return fig
 
 
@@ -148,7 +148,7 @@ _ABS_UNITS = {"conversion": "percentage points", "offer_conversion": "percentage
 def lift_plot(lift: pd.DataFrame, alpha: float = 0.05, title: str = "") -> Figure:
     """Simulated A/B test: one panel per metric, one row per arm, lift vs control with its CI.
     Relative lift (%) where the control's mean is non-zero, else the absolute difference.
-    Filled markers: Holm-adjusted p <= alpha."""
+    Filled markers: the interval drawn excludes 0."""
     metrics = list(dict.fromkeys(lift["metric"])) if len(lift) else []
     n_arms = lift["arm"].nunique() if len(lift) else 1
     fig, axes = _grid(len(metrics), 2 if len(metrics) <= 4 else 3, (4.2, 0.5 * n_arms + 1.5), extra_h=1.0)
@@ -169,7 +169,9 @@ def lift_plot(lift: pd.DataFrame, alpha: float = 0.05, title: str = "") -> Figur
             scale = 100.0 if metric in _ABS_UNITS else 1.0
             v, lo, hi = (scale * t[c].to_numpy(float) for c in ("abs_lift", "abs_ci_low", "abs_ci_high"))
             xlabel = f"absolute lift vs control ({_ABS_UNITS.get(metric, 'currency units')})"
-        sig = t["p_holm"].to_numpy(float) <= alpha
+        # filled = the interval drawn excludes 0: the marker is decided by the interval shown (rows
+        # without a p-value, e.g. rate-draw intervals or offer-only metrics, included)
+        sig = (lo > 0) | (hi < 0)
         for i, arm in enumerate(arms):
             if not np.isfinite(v[i]):
                 continue
@@ -185,8 +187,9 @@ def lift_plot(lift: pd.DataFrame, alpha: float = 0.05, title: str = "") -> Figur
         axes[i].set_ylabel("treatment arm")
     from matplotlib.lines import Line2D
 
-    keys = [Line2D([], [], marker="o", ls="", color="0.3", label=f"Holm-adjusted p <= {alpha:g}"),
-            Line2D([], [], marker="o", ls="", color="0.3", mfc="white", label="not significant")]
+    level = f"{100 * (1 - alpha):.0f}%"
+    keys = [Line2D([], [], marker="o", ls="", color="0.3", label=f"{level} interval excludes 0"),
+            Line2D([], [], marker="o", ls="", color="0.3", mfc="white", label=f"{level} interval includes 0")]
     fig.legend(handles=keys, loc="outside lower center", ncols=2, fontsize=8)
     method = ", ".join(dict.fromkeys(lift["method"])) if "method" in lift else ""
     fig.suptitle(title or f"Simulated A/B test: lift vs control with {100 * (1 - alpha):.0f}% CIs"

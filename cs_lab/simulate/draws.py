@@ -176,7 +176,10 @@ def summarise(cf: dict, ab: dict, names: list[str], control: int, point: dict, a
                 continue
             d = ab[m][a] - ab[m][control]
             lo, hi = _pct(d, alpha)
-            with np.errstate(invalid="ignore", divide="ignore"):
+            # a relative lift needs a control mean above 0 in every draw (offer conversion under a
+            # no-offer control is 0 by construction: no relative interval exists)
+            rlo = rhi = float("nan")
+            if np.all(ab[m][control] > 0):
                 rlo, rhi = _pct(ab[m][a] / ab[m][control] - 1.0, alpha)
             ab_rows.append({"arm": names[a], "control": names[control], "metric": m, "ci_low": lo, "ci_high": hi,
                             "rel_ci_low": rlo, "rel_ci_high": rhi})

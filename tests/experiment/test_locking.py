@@ -81,8 +81,9 @@ def test_clear_keeps_the_lock(tmp_path):
     d = tmp_path / "run"
     (d / "models" / "m").mkdir(parents=True)
     (d / "optuna.journal").write_text("x")
+    (d / "console.log").write_text("this run's output, opened by a --jobs worker before --fresh")
     with RunFolderLock(d) as lock:
         lock.clear()
-        assert sorted(p.name for p in d.iterdir()) == sorted([".cs_lab.lock", OWNER_NAME])
+        assert sorted(p.name for p in d.iterdir()) == sorted([".cs_lab.lock", OWNER_NAME, "console.log"])
         with pytest.raises(RunFolderBusyError):
             RunFolderLock(d).acquire()

@@ -73,9 +73,15 @@ def test_model_tactics_reads_what_a_model_exposes():
     class Plain:
         pass
 
+    class NeedsCarts:
+        def slot_discounts(self, ids, queries=None, exclude=None):
+            assert queries == "carts" and exclude == "ex"
+            return np.zeros(ids.shape)
+
     ids = np.array([[1, 2, -1]])
     np.testing.assert_allclose(model_tactics(Bundle(), ids)["discounts"], [[0.1, 0.1, 0.0]])
     assert model_tactics(Plain(), ids) == {}
+    np.testing.assert_array_equal(model_tactics(NeedsCarts(), ids, "carts", "ex")["discounts"], np.zeros((1, 3)))
 
 
 def test_bad_policy_threshold_names_the_key():

@@ -1,5 +1,6 @@
 """Three tuning workers started at once on one journal and one fresh MLflow SQLite database: all
-finish, no worker closes another live worker's runs, the study reaches its budget of completed trials."""
+finish, no worker closes another live worker's runs, the study stops at its budget
+of completed trials or at its cap of replaced pruned trials."""
 
 import json
 import os
@@ -43,7 +44,11 @@ def test_three_tracked_workers_on_a_fresh_store(tmp_path, tmp_cache):
     study = optuna.load_study(study_name=optuna.get_all_study_names(st)[0], storage=st)
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     pruned = [t for t in study.trials if t.state.name == "PRUNED"]
-    assert 9 <= len(complete) <= 11                              # one in flight over budget per extra worker
+    # the study stops at its budget of 9 completed trials, or when the pruned-replacement cap is used
+    # up (max_pruned = budget = 9: at most 18 finished trials), whichever comes first; with three
+    # workers on tiny data the median pruner can prune most trials, so either end is legitimate
+    assert len(complete) <= 11                                   # one in flight over budget per extra worker
+    assert len(complete) >= 9 or len(complete) + len(pruned) >= 9 + 9, (len(complete), len(pruned))
     assert len(complete) + len(pruned) <= 9 + 9 + 2              # pruned ones replaced at most max_pruned times
     runs = MlflowTracker("shared3", tracking_uri=uri).runs()
     assert {r.info.status for r in runs} == {"FINISHED"}

@@ -40,6 +40,7 @@ def configs(dataset: str) -> dict[str, dict]:
         "tifu_knn": {"model": "tifu_knn", "neighbours": 50},
         "upcf": {"model": "upcf"},
         "repeat_explore": {"model": "repeat_explore", "neighbours": 20},
+        "bundle": {"model": "bundle", "min_support": 0.005},
         "threshold": {"model": "threshold", "base": {"model": "item_knn", "train_on": "baskets"},
                       "threshold": {"value": 300.0, "benefit": "free_delivery", "amount": 10.0}},
     }

@@ -77,3 +77,17 @@ def test_empty_inputs_give_an_explaining_figure():
     assert "no model was tuned" in fig.axes[0].texts[0].get_text()
     fig = figures.param_importances({"als": pd.Series({"factors": 0.7, "reg": 0.3})})
     assert fig.axes[0].get_xlabel().startswith("importance")
+
+
+def test_lift_markers_are_decided_by_the_interval_drawn():
+    """Filled marker = the interval drawn excludes 0, also for interval-only rows (no p-value)."""
+    row = dict(metric="conversion", method="bootstrap+rates", abs_lift=0.01, rel_lift=float("nan"),
+               rel_ci_low=float("nan"), rel_ci_high=float("nan"), p_value=float("nan"), p_holm=float("nan"))
+    lift = pd.DataFrame([{**row, "arm": "a", "abs_ci_low": 0.002, "abs_ci_high": 0.02},
+                         {**row, "arm": "b", "abs_ci_low": -0.004, "abs_ci_high": 0.02}])
+    fig = figures.lift_plot(lift)
+    lines = [ln for ln in fig.axes[0].get_lines() if ln.get_marker() == "o"]
+    faces = {round(ln.get_ydata()[0]): ln.get_markerfacecolor() for ln in lines}
+    assert faces[1] != "white" and faces[0] == "white"          # arm a (top row) filled, arm b open
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["95% interval excludes 0", "95% interval includes 0"]

@@ -244,3 +244,15 @@ def test_prior_files_by_name_merge_with_the_shipped_assumptions(tmp_path):
     assert r.take == pytest.approx(0.3) and r.exam[1] == pytest.approx(0.6)
     assert not r.sources.set_index("name").loc["coupon.uptake", "assumption"]
     assert r.sources.set_index("name").loc["assumption.take_transport", "assumption"]
+
+
+def test_no_relative_interval_against_a_control_fixed_at_zero(syn):
+    """Offer conversion under a no-offer control is 0 in every draw: the rate-draw rows carry an
+    absolute interval and no relative one (a ratio to 0 is not a lift); conversion keeps both."""
+    arms = {"control": None, "A": synthetic_policy(syn, 0.5, seed=1)}
+    cfg = SimulationConfig(rates="priors", rate_draws=50, assignment="customer", **QUIET)
+    res = simulate(syn.sessions, syn.truth, arms, cfg, rates=acceptance_rates(5, 50, 0, _priors(1.0)))
+    ab = res.draws.ab.set_index("metric")
+    assert ab.loc["offer_conversion", ["rel_ci_low", "rel_ci_high"]].isna().all()
+    assert np.isfinite(ab.loc["offer_conversion", ["ci_low", "ci_high"]].to_numpy(float)).all()
+    assert np.isfinite(ab.loc["conversion", ["rel_ci_low", "rel_ci_high"]].to_numpy(float)).all()

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cs_lab.eval import EvalResult
+from cs_lab.experiment.objective import model_offers
 from cs_lab.experiment.stages.context import RunContext
 from cs_lab.experiment.stages.fit import fit, n_seeds, seeded
 from cs_lab.experiment.stages.prepare import Windows
@@ -90,14 +91,15 @@ def score_model(ctx: RunContext, name: str, params: dict, windows: Windows) -> M
         t0 = time.perf_counter()
         v = fit(ctx, name, params, task.tuning.train, task.inner.fingerprint)
         ev = task.tuning.eval
-        valid = ev.evaluate(recommend(v, ev, k), ks)
+        ids = recommend(v, ev, k)
+        valid = ev.evaluate(ids, ks, offers=model_offers(v.model, ev, ids))
         seconds, cached = v.seconds, v.cached
         tests, ids_all = [], []
         ev = task.final.eval
         for s in range(n_seeds(params, spec.seeds)):
             f = fit(ctx, name, seeded(params, s), task.final.train, task.split.fingerprint)
             ids = recommend(f, ev, k)
-            tests.append(ev.evaluate(ids, ks))
+            tests.append(ev.evaluate(ids, ks, offers=model_offers(f.model, ev, ids)))
             ids_all.append(ids)
             seconds, cached = seconds + f.seconds, cached and f.cached
         out.windows.append(WindowScores(valid, tests, ids_all, ev.clusters, task.tuning.eval.clusters,

@@ -5,6 +5,7 @@ rerun with unchanged code and data reuses the model and a code change never does
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -56,7 +57,30 @@ def model_dir(ctx: RunContext, name: str, params: dict, fingerprint: str) -> Pat
 
 
 def fit(ctx: RunContext, name: str, params: dict, train: Interactions, fingerprint: str) -> Fitted:
+    """The cached model of this key, else a fresh fit stored under it. Processes sharing the cache
+    (``--jobs``: the standard and explore specs fit many identical models) take the key's lock, so
+    a model is fitted once and the other process waits for it instead of fitting it again."""
     d = model_dir(ctx, name, params, fingerprint)
+    with key_lock(d):
+        return _fit_locked(d, params, train)
+
+
+@contextlib.contextmanager
+def key_lock(d: Path):
+    """An exclusive ``fcntl.flock`` on ``<cache>/.<key>.lock`` (released by the kernel if the
+    holder dies, so a killed fit never blocks a resume)."""
+    import fcntl
+
+    d.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(d.parent / f".{d.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)                    # closing the descriptor releases the lock
+
+
+def _fit_locked(d: Path, params: dict, train: Interactions) -> Fitted:
     if (d / "config.json").is_file():
         try:
             if not verify(d):

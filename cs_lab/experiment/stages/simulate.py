@@ -87,7 +87,8 @@ def arm_tactics(ctx: RunContext, sim_spec, scores: dict[str, ModelScores], winne
             continue
         s = scores[name]
         model = fit(ctx, name, s.params, task.final.train, task.split.fingerprint).model
-        t = model_tactics(model, s.windows[-1].test_ids[0])
+        ev = task.final.eval
+        t = model_tactics(model, s.windows[-1].test_ids[0], ev.queries, ev.exclude)
         if t:
             out[name] = t
     return out
