@@ -64,7 +64,7 @@ plants: setup
 data: setup
 	@for d in $(DATASETS); do $(BIN)/cs-lab data prepare $$d || exit 1; done
 
-SUITE ?= experiments/complete_journey.yaml experiments/complete_journey_explore.yaml experiments/online_retail.yaml experiments/online_retail_explore.yaml
+SUITE ?= experiments/complete_journey.yaml experiments/complete_journey_explore.yaml experiments/online_retail.yaml experiments/online_retail_explore.yaml experiments/online_retail_tactics.yaml
 # next-basket prediction (docs/tasks.md): `make experiments-next-basket`
 NEXT_BASKET := experiments/complete_journey_next_basket.yaml experiments/ta_feng_next_basket.yaml
 JOBS ?= 2
