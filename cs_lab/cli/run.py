@@ -135,14 +135,39 @@ def _run_parallel(specs, args) -> int:
                 if error:
                     failed.append(name)
         except KeyboardInterrupt:
+            procs = list((getattr(pool, "_processes", None) or {}).values())   # shutdown forgets them
             pool.shutdown(wait=False, cancel_futures=True)   # queued specs never start
-            for proc in list(getattr(pool, "_processes", {}).values()):
-                proc.terminate()                     # SIGTERM: each worker ends its runs KILLED
+            stop_workers(procs)
             raise
     if failed:
         print(f"cs-lab: {len(failed)} spec(s) failed: {failed} (their logs are above)", file=sys.stderr)
         return 1
     return 0
+
+
+STOP_GRACE_S = 10.0
+
+
+def stop_workers(procs, grace: float = STOP_GRACE_S) -> None:
+    """SIGTERM every worker (each ends its MLflow runs KILLED and exits), wait up to ``grace``
+    seconds, then SIGKILL the ones still inside a long native call (a fit in C or numba sees the
+    signal only when it returns); their runs are closed as orphans by the next start."""
+    import time
+
+    deadline = time.monotonic() + grace
+    # twice: a SIGTERM that lands while the worker runs a garbage-collector callback is swallowed
+    # there by Python ("Exception ignored in ..."), so a second one goes after half the grace
+    for share in (0.5, 1.0):
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        until = deadline - (1.0 - share) * grace
+        for proc in procs:
+            proc.join(max(0.0, until - time.monotonic()))
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5.0)
 
 
 def _worker(spec_json: dict, args: dict, log: str) -> str | None:
@@ -166,6 +191,10 @@ def _worker(spec_json: dict, args: dict, log: str) -> str | None:
         except Exception as exc:  # noqa: BLE001 - reported with its traceback in the log
             traceback.print_exc(file=out)
             return f"{type(exc).__name__}: {exc}"
+        except KeyboardInterrupt:      # SIGTERM from the parent: the runs are ended KILLED by now;
+            print("cs-lab: terminated; resume with the same command", file=out)
+            out.flush()
+            os._exit(143)              # leave the pool's worker loop (it would wait for more work)
     return None
 
 
