@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from cs_lab._progress import showing
 from cs_lab.errors import ConfigError
 from cs_lab.experiment.format import format_family, format_leaderboard, format_secondary
 from cs_lab.experiment.spec import ExperimentSpec
@@ -74,7 +75,7 @@ class ExperimentRunner:
         spec, ctx = self.spec, self.ctx
         windows = prepare(ctx)
         result = ExperimentResult(spec, windows)
-        with ctx.closing_runs():
+        with showing(self.opt.progress), ctx.closing_runs():
             parent = start_invocation(ctx)
             for i, m in enumerate(spec.models, 1):
                 ctx.say(f"[{spec.name}] model {i}/{len(spec.models)}: {m.name}")
@@ -109,7 +110,7 @@ class ExperimentRunner:
         if unknown:
             raise ConfigError(f"--model {sorted(unknown)}: not models of {spec.name} ({[m.name for m in spec.models]})")
         windows = prepare(ctx)
-        with ctx.closing_runs():
+        with showing(self.opt.progress), ctx.closing_runs():
             for m in spec.models:
                 space = spec.search_space(m)
                 if (models is not None and m.name not in models) or not len(space):
