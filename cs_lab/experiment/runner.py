@@ -27,7 +27,8 @@ from cs_lab.experiment.stages.invocation import finish_invocation, start_invocat
 from cs_lab.experiment.stages.prepare import Windows, prepare
 from cs_lab.experiment.stages.select import Selection, select
 from cs_lab.experiment.stages.simulate import simulate
-from cs_lab.experiment.stages.track import comparison_markdown, log_comparison, log_model, log_pyfunc
+from cs_lab.experiment.stages.track import (comparison_markdown, log_comparison, log_dataset_input, log_model,
+                                             log_pyfunc)
 from cs_lab.experiment.stages.tune import tune
 from cs_lab.models import registry
 from cs_lab.tracking.tracker import Tracker
@@ -87,6 +88,7 @@ class ExperimentRunner:
                                                 windows, text)
             if spec.simulation is not None:
                 result.simulation = simulate(ctx, windows, result.outcomes, result.selection.winner)
+            log_dataset_input(ctx, parent, windows)      # the invocation row's Dataset column
             self._finish(parent, result)
         return result
 

@@ -72,6 +72,7 @@ def test_tiny_experiment_against_real_server(mlflow_server, tmp_path, tmp_cache)
             if {t["key"]: t["value"] for t in r["data"]["tags"]}.get("mlflow.parentRunId") == top_id} == \
         {"popularity", "item_knn", "als", "comparison", "ab_simulation"}
     assert {t["key"]: t["value"] for t in tops[0]["data"]["tags"]}["winner"] == res.selection.winner
+    assert [d["dataset"]["name"] for d in tops[0]["inputs"]["dataset_inputs"]] == [res.task.dataset.name]
     assert {"popularity", "item_knn", "als", "comparison", "als/trial-0", "als/trial-1"} <= set(by_name)
     assert all(r["info"]["status"] == "FINISHED" for r in runs)
     als = by_name["als"]
