@@ -101,6 +101,9 @@ class ExperimentRunner:
         row = board.set_index("model")
         if sel.winner in row.index and obj in row.columns:
             metrics[f"winner.test.{obj}"] = float(row.loc[sel.winner, obj])
+        won = result.outcomes.get(sel.winner)
+        if won is not None and won.model_id:
+            self.ctx.tracker.link_model(parent, won.model_id)   # the row's Models column: the winner's model
         finish_invocation(self.ctx, parent, {"winner": sel.winner, "selected_on": "validation"}, metrics,
                           comparison_markdown(self.spec.name, sel, board, ""))
 
@@ -144,8 +147,8 @@ class ExperimentRunner:
         log_model(ctx, run, scores, windows)
         if self.opt.log_models:
             latest = windows.latest
-            log_pyfunc(ctx, run, fit(ctx, m.name, params, latest.final.train, latest.split.fingerprint).model,
-                       params)
+            scores.model_id = log_pyfunc(ctx, run, fit(ctx, m.name, params, latest.final.train,
+                                                      latest.split.fingerprint).model, params)
         ctx.end(run)
         return scores
 

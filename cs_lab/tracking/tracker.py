@@ -34,6 +34,7 @@ class Tracker(Protocol):
                   context: str = "training") -> None: ...
     def log_model(self, run_id: str, path: str | Path, name: str = "model",
                   params: dict[str, Any] | None = None) -> str | None: ...
+    def link_model(self, run_id: str, model_id: str) -> None: ...
     def run_status(self, run_id: str) -> str | None: ...
     def reopen_run(self, run_id: str) -> None: ...
 
@@ -151,7 +152,7 @@ class MlflowTracker:
         """A saved MLflow model folder as an MLflow 3 logged model of the run (the runs table's Models
         column links it). Its artifacts live with the logged model; ``runs:/<run id>/<name>`` still
         resolves to them (MLflow looks the name up among the run's logged models). Returns the model id."""
-        from mlflow.entities import LoggedModelOutput, LoggedModelStatus
+        from mlflow.entities import LoggedModelStatus
         from mlflow.models import Model
 
         model = self.client.create_logged_model(
@@ -167,8 +168,14 @@ class MlflowTracker:
             self.client.finalize_logged_model(model.model_id, LoggedModelStatus.FAILED)
             raise
         self.client.finalize_logged_model(model.model_id, LoggedModelStatus.READY)
-        self.client.log_outputs(run_id, [LoggedModelOutput(model.model_id, step=0)])
+        self.link_model(run_id, model.model_id)
         return model.model_id
+
+    def link_model(self, run_id: str, model_id: str) -> None:
+        """List a logged model among the run's outputs (its Models column)."""
+        from mlflow.entities import LoggedModelOutput
+
+        self.client.log_outputs(run_id, [LoggedModelOutput(model_id, step=0)])
 
     def run_status(self, run_id: str) -> str | None:
         """The run's status (RUNNING, FINISHED, ...), or None if this experiment has no such run."""
@@ -223,6 +230,7 @@ class NullTracker:
     def set_description(self, run_id, markdown): ...
     def log_input(self, run_id, name, digest, source, schema=None, context="training"): ...
     def log_model(self, run_id, path, name="model", params=None): return None
+    def link_model(self, run_id, model_id): ...
     def run_status(self, run_id): return None
     def reopen_run(self, run_id): ...
 
@@ -266,7 +274,12 @@ class MemoryTracker(NullTracker):
         models = self.runs[run_id].setdefault("models", [])
         models.append({"name": name, "params": dict(params or {}),
                        "files": sorted(str(p.relative_to(path)) for p in Path(path).rglob("*") if p.is_file())})
-        return f"m-{run_id}-{len(models)}"
+        model_id = f"m-{run_id}-{len(models)}"
+        self.link_model(run_id, model_id)
+        return model_id
+
+    def link_model(self, run_id, model_id):
+        self.runs[run_id].setdefault("outputs", []).append(model_id)
 
     def run_status(self, run_id):
         return self.runs[run_id]["status"] if run_id in self.runs else None

@@ -81,7 +81,7 @@ def log_dataset_input(ctx: RunContext, run: str, windows: Windows) -> None:
     ctx.tracker.log_input(run, ds.name, digest, str(data_dir() / ds.name), schema)
 
 
-def log_pyfunc(ctx: RunContext, run: str, model: Recommender, params: dict | None = None) -> None:
+def log_pyfunc(ctx: RunContext, run: str, model: Recommender, params: dict | None = None) -> str | None:
     import logging
 
     from cs_lab.tracking.pyfunc import save_pyfunc
@@ -91,7 +91,7 @@ def log_pyfunc(ctx: RunContext, run: str, model: Recommender, params: dict | Non
     with tempfile.TemporaryDirectory() as d:
         path = save_pyfunc(model, Path(d) / "model")
         # an MLflow 3 logged model linked to the run (the Models column); runs:/<run>/model resolves to it
-        ctx.tracker.log_model(run, path, "model", params)
+        return ctx.tracker.log_model(run, path, "model", params)
 
 
 def stacked_segments(windows: Windows) -> pd.DataFrame:
