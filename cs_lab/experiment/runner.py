@@ -148,7 +148,7 @@ class ExperimentRunner:
         if self.opt.log_models:
             latest = windows.latest
             scores.model_id = log_pyfunc(ctx, run, fit(ctx, m.name, params, latest.final.train,
-                                                      latest.split.fingerprint).model, params)
+                                                      latest.split.fingerprint).model, params, m.name)
         ctx.end(run)
         return scores
 

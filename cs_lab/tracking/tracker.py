@@ -33,7 +33,7 @@ class Tracker(Protocol):
     def log_input(self, run_id: str, name: str, digest: str, source: str, schema: dict | None = None,
                   context: str = "training") -> None: ...
     def log_model(self, run_id: str, path: str | Path, name: str = "model",
-                  params: dict[str, Any] | None = None) -> str | None: ...
+                  params: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> str | None: ...
     def link_model(self, run_id: str, model_id: str) -> None: ...
     def run_status(self, run_id: str) -> str | None: ...
     def reopen_run(self, run_id: str) -> None: ...
@@ -148,7 +148,7 @@ class MlflowTracker:
         self.client.log_inputs(run_id, datasets=[DatasetInput(ds, [InputTag("mlflow.data.context", context)])])
 
     def log_model(self, run_id: str, path: str | Path, name: str = "model",
-                  params: dict[str, Any] | None = None) -> str:
+                  params: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> str:
         """A saved MLflow model folder as an MLflow 3 logged model of the run (the runs table's Models
         column links it). Its artifacts live with the logged model; ``runs:/<run id>/<name>`` still
         resolves to them (MLflow looks the name up among the run's logged models). Returns the model id."""
@@ -157,7 +157,8 @@ class MlflowTracker:
 
         model = self.client.create_logged_model(
             self.experiment_id, name=name, source_run_id=run_id, model_type="recommender",
-            params={str(k): str(v)[:MAX_PARAM_LEN] for k, v in (params or {}).items()})
+            params={str(k): str(v)[:MAX_PARAM_LEN] for k, v in (params or {}).items()},
+            tags={str(k): str(v) for k, v in (tags or {}).items()} or None)
         try:
             mlmodel = Path(path) / "MLmodel"
             meta = Model.load(str(mlmodel))          # the model folder names its logged model and run
@@ -229,7 +230,7 @@ class NullTracker:
     def end_run(self, run_id, status=FINISHED): ...
     def set_description(self, run_id, markdown): ...
     def log_input(self, run_id, name, digest, source, schema=None, context="training"): ...
-    def log_model(self, run_id, path, name="model", params=None): return None
+    def log_model(self, run_id, path, name="model", params=None, tags=None): return None
     def link_model(self, run_id, model_id): ...
     def run_status(self, run_id): return None
     def reopen_run(self, run_id): ...
@@ -270,9 +271,9 @@ class MemoryTracker(NullTracker):
     def log_artifact(self, run_id, path, artifact_path=None):
         self.runs[run_id]["artifacts"].append(f"{artifact_path or ''}/{Path(path).name}".lstrip("/"))
 
-    def log_model(self, run_id, path, name="model", params=None):
+    def log_model(self, run_id, path, name="model", params=None, tags=None):
         models = self.runs[run_id].setdefault("models", [])
-        models.append({"name": name, "params": dict(params or {}),
+        models.append({"name": name, "params": dict(params or {}), "tags": dict(tags or {}),
                        "files": sorted(str(p.relative_to(path)) for p in Path(path).rglob("*") if p.is_file())})
         model_id = f"m-{run_id}-{len(models)}"
         self.link_model(run_id, model_id)

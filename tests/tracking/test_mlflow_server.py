@@ -107,6 +107,7 @@ def test_tiny_experiment_against_real_server(mlflow_server, tmp_path, tmp_cache)
         info = by_source[by_name[name]["info"]["run_id"]]
         assert info["model_id"] == outputs[0]["model_id"] and info["name"] == "model"
         assert info["status"] == "LOGGED_MODEL_READY"
+        assert {t["key"]: t["value"] for t in info["tags"]}["model_name"] == name
     # the invocation row links the winner's model
     assert [o["model_id"] for o in tops[0]["outputs"]["model_outputs"]] == \
         [o["model_id"] for o in by_name[res.selection.winner]["outputs"]["model_outputs"]]
