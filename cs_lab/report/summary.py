@@ -46,7 +46,8 @@ def winner_sentence(runs: ExperimentRuns, board: pd.DataFrame) -> tuple[str, str
 def certainty_sentence(winner: str, comparison: pd.DataFrame | None, objective: str, alpha: float) -> str:
     """The winner's rows of the decision family, each with the simultaneous interval that decided it."""
     if comparison is None or comparison.empty:
-        return "No decision family was computed (fewer than two models or no baseline), so nothing says how sure the choice is."
+        return ("No decision family was computed (fewer than two models or no baseline), so nothing says how "
+                "sure the choice is.")
     rows = comparison[(comparison["metric"] == objective)
                       & ((comparison["model_a"] == winner) | (comparison["model_b"] == winner))]
     if rows.empty:

@@ -30,7 +30,8 @@ def test_end_to_end(spec_path, tmp_path):
     assert len(tops) == 1 and tr.runs[tops[0]]["name"].startswith("tiny@")
     top = tr.runs[tops[0]]
     assert top["tags"]["kind"] == "invocation" and top["tags"]["winner"] == res.winner
-    assert f"winner.valid.ndcg_at_10" in top["metrics"] and "`" + res.winner + "` wins" in top["tags"]["mlflow.note.content"]
+    assert "winner.valid.ndcg_at_10" in top["metrics"]
+    assert f"`{res.winner}` wins" in top["tags"]["mlflow.note.content"]
     parents = {r["name"]: rid for rid, r in tr.runs.items() if r["parent"] == tops[0]}
     assert set(parents) == {"popularity", "item_knn", "als", "comparison", "ab_simulation"}
     assert not (tmp_path / "runs" / "tiny" / "invocation.json").exists()   # finished: a rerun starts a new row

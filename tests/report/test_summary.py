@@ -34,8 +34,9 @@ def _sim(p_b_beats_a, head_ci, cf_ci, arm_b="als"):
     row = lambda ci: {"arm": "als", "control": "control", "metric": "incremental_conversion", "abs_lift": sum(ci) / 2,
                       "abs_ci_low": ci[0], "abs_ci_high": ci[1], "rel_lift": None}
     return {"config": {"control": "control"}, "arms": {"control": {}, "als": {}},
-            "draws": {"n": 200, "pairs": [{"metric": "incremental_conversion", "arm_a": "control" if arm_b == "als" else "als",
-                                           "arm_b": arm_b, "p_b_beats_a": p_b_beats_a}]},
+            "draws": {"n": 200, "pairs": [{"metric": "incremental_conversion", "arm_b": arm_b,
+                                           "arm_a": "control" if arm_b == "als" else "als",
+                                           "p_b_beats_a": p_b_beats_a}]},
             "headline": [row(head_ci)], "counterfactual": [row(cf_ci)],
             "rates": [{"name": "take", "assumption": False}, {"name": "transport", "assumption": True}]}
 
