@@ -80,7 +80,7 @@ display(Markdown(summary.summary_paragraph(runs, board, comparison, simulation))
 # Models are in the order the run chose them: by the **validation** objective (the winner first).
 
 # %%
-display(tables.format_leaderboard(board, METRICS))
+display(tables.tidy(tables.format_leaderboard(board, METRICS))[0])
 publish(figures.leaderboard_ci(board, METRICS, title=f"{runs.name}: test metrics with bootstrap 95% CIs"),
         "leaderboard_ci.png")
 
@@ -157,7 +157,7 @@ if simulation is not None:
                          "session by session):"))
         display(tables.tidy(counterfactual)[0])
         display(Markdown(f"_{summary.READ_TOGETHER}_"))
-    display(tables.rates_table(simulation))
+    display(tables.tidy(tables.rates_table(simulation))[0])
     display(Markdown(tables.assumptions_paragraph(simulation)))
     sim_alpha = float(simulation.get("config", {}).get("alpha", ALPHA))
 else:
@@ -186,7 +186,7 @@ publish(figures.param_importances(importances, studies, tuning.MIN_TRIALS_FOR_IM
 
 # %%
 trade = tables.tradeoff(long, OBJECTIVE)
-display(trade)
+display(tables.tidy(trade)[0])
 publish(figures.tradeoff_scatter(trade, OBJECTIVE), "tradeoff.png")
 
 # %% [markdown]
