@@ -204,3 +204,6 @@ def _run_one(spec, args) -> None:
         page = f"#/experiments/{exp_id}/runs?workflowType=machine_learning" if exp_id else ""
         print(f"\nMLflow: experiment {spec.name!r} at {uri}  (make mlflow-ui, then open "
               f"http://127.0.0.1:5000/{page})")
+        if exp_id and result.invocation_run:
+            print(f"  this run's row: http://127.0.0.1:5000/#/experiments/{exp_id}/runs/{result.invocation_run} "
+                  "(its model, comparison and ab_simulation runs nest under it)")

@@ -45,6 +45,7 @@ class ExperimentResult:
     compared: Comparison | None = None
     summary_run: str | None = None
     simulation: Any = None
+    invocation_run: str | None = None       # the top-level `<spec>@<started>` run the others nest under
 
     @property
     def task(self):
@@ -77,7 +78,7 @@ class ExperimentRunner:
         windows = prepare(ctx)
         result = ExperimentResult(spec, windows)
         with showing(self.opt.progress), ctx.closing_runs():
-            parent = start_invocation(ctx)
+            parent = result.invocation_run = start_invocation(ctx)
             for i, m in enumerate(spec.models, 1):
                 ctx.say(f"[{spec.name}] model {i}/{len(spec.models)}: {m.name}")
                 result.outcomes[m.name] = self._model(m, windows)

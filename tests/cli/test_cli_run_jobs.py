@@ -23,6 +23,7 @@ def test_two_specs_at_once(tmp_path, tmp_cache):
     for name in ("tiny_a", "tiny_b"):
         log = (tmp_path / "runs" / name / "console.log").read_text()
         assert "Verdict" in log and "Chosen on validation" in log
+        assert "this run's row: http://127.0.0.1:5000/#/experiments/" in log     # where to look in MLflow
         assert log in out.stdout                               # printed when the spec finished
     from mlflow.tracking import MlflowClient
 
