@@ -94,7 +94,7 @@ mlflow-ui: setup
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --host 127.0.0.1 --port 5000 \
 		--backend-store-uri sqlite:///mlflow.db
 
-# A logged model (a model run's `model/` artifact) as a REST endpoint; the venv's bin goes first on PATH
+# A logged model (a model run's MLflow 3 logged model named `model`) as a REST endpoint; the venv's bin goes first on PATH
 # because mlflow starts `uvicorn` from PATH. POST {"dataframe_split": {"columns": ["cart"], "data": [[["id1", "id2"]]]}}
 serve: setup
 	@test -n "$(MODEL)" || { echo "make serve MODEL=runs:/<run id>/model (see the model run in make mlflow-ui)"; exit 2; }

@@ -79,7 +79,8 @@ def parents(uri: str) -> dict[str, dict]:
         for r in client.search_runs([exp.experiment_id], order_by=["attributes.start_time DESC"]):
             tags = r.data.tags
             name = tags.get("model_name")
-            if name and "mlflow.parentRunId" not in tags and tags.get("kind") != "tuning_worker" \
+            # model runs nest under their invocation run; trials (optuna.trial) and tuning workers are not models
+            if name and "optuna.trial" not in tags and tags.get("kind") != "tuning_worker" \
                     and name not in out:
                 out[name] = {"metrics": dict(r.data.metrics), "params": dict(r.data.params)}
     return out

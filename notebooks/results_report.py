@@ -41,7 +41,7 @@ from IPython.display import Markdown, display
 from mlflow import MlflowClient
 
 from cs_lab.experiment.objective import direction
-from cs_lab.report import figures, tables, tuning
+from cs_lab.report import figures, summary, tables, tuning
 from cs_lab.report.execute import default_tracking_uri
 from cs_lab.report.publish import FigurePublisher
 from cs_lab.report.runs import has_artifact, latest_runs, read_artifact
@@ -63,14 +63,24 @@ display(Markdown(
     f"{len(runs.models)} models: {', '.join(runs.models)}."))
 
 # %% [markdown]
+# ## Summary
+
+# %%
+board = tables.leaderboard(runs)
+comparison = (read_artifact(client, runs.comparison_id, "comparison.csv")
+              if has_artifact(client, runs.comparison_id, "comparison.csv") else None)
+simulation = (read_artifact(client, runs.simulation.info.run_id, "simulation.json")
+              if runs.simulation is not None else None)
+display(Markdown(summary.summary_paragraph(runs, board, comparison, simulation)))
+
+# %% [markdown]
 # ## Leaderboard
 # Test value of the objective and of each secondary metric, pooled over the test carts of every
 # rolling-origin window, with its cluster-bootstrap 95% confidence interval (customers resampled).
 # Models are in the order the run chose them: by the **validation** objective (the winner first).
 
 # %%
-board = tables.leaderboard(runs)
-display(tables.format_leaderboard(board, METRICS))
+display(tables.tidy(tables.format_leaderboard(board, METRICS))[0])
 publish(figures.leaderboard_ci(board, METRICS, title=f"{runs.name}: test metrics with bootstrap 95% CIs"),
         "leaderboard_ci.png")
 
@@ -98,7 +108,6 @@ if dropped:
 # %%
 if has_artifact(client, runs.comparison_id, "verdict.txt"):
     print(read_artifact(client, runs.comparison_id, "verdict.txt"))
-comparison = read_artifact(client, runs.comparison_id, "comparison.csv")
 matrices = tables.pairwise(comparison, OBJECTIVE, list(runs.models))
 p_col = "p_adj" if "p_adj" in comparison.columns else "p_holm"
 family, _ = tables.tidy(comparison[comparison["metric"] == OBJECTIVE].sort_values(p_col)
@@ -128,20 +137,27 @@ else:
 # %% [markdown]
 # ## Simulated A/B test
 # Lift of each treatment arm over the control arm, with the test configured in the spec
-# (relative lift in %, or the absolute difference where the control's mean is 0), then the rates that
-# drive it (value, interval, source) and its assumptions in one paragraph.
+# (relative lift in %, or the absolute difference where the control's mean is 0), then the paired
+# counterfactual view (every session under every arm), the rates that drive both (value, interval,
+# source) and their assumptions in one paragraph.
 
 # %%
-if runs.simulation is not None:
-    simulation = read_artifact(client, runs.simulation.info.run_id, "simulation.json")
+if simulation is not None:
     lift = tables.lift_table(simulation)
     arms, dropped = tables.tidy(read_artifact(client, runs.simulation.info.run_id, "arms.csv"))
     display(arms)
     if dropped:
         display(Markdown(f"_Not shown: {', '.join(dropped)} (no value for any arm: the dataset has no unit "
                          "cost, so margins cannot be computed)._"))
+    display(Markdown("**Randomised A/B** (each session sees one arm):"))
     display(tables.tidy(lift)[0])
-    display(tables.rates_table(simulation))
+    counterfactual = summary.counterfactual_table(simulation)
+    if len(counterfactual):
+        display(Markdown("**Paired counterfactual** (every session under every arm, compared with the control "
+                         "session by session):"))
+        display(tables.tidy(counterfactual)[0])
+        display(Markdown(f"_{summary.READ_TOGETHER}_"))
+    display(tables.tidy(tables.rates_table(simulation))[0])
     display(Markdown(tables.assumptions_paragraph(simulation)))
     sim_alpha = float(simulation.get("config", {}).get("alpha", ALPHA))
 else:
@@ -170,7 +186,7 @@ publish(figures.param_importances(importances, studies, tuning.MIN_TRIALS_FOR_IM
 
 # %%
 trade = tables.tradeoff(long, OBJECTIVE)
-display(trade)
+display(tables.tidy(trade)[0])
 publish(figures.tradeoff_scatter(trade, OBJECTIVE), "tradeoff.png")
 
 # %% [markdown]

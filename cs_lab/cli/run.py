@@ -93,6 +93,9 @@ def cmd_run(args) -> int:
         from cs_lab.errors import ConfigError
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
     check_trials(args.trials)
+    from cs_lab.experiment.stages.invocation import stamp
+
+    args.invocation = stamp()   # names each spec's parent run <spec>@<this>, in every worker alike
     specs = [load_spec(s) for s in args.spec]  # validate every spec before any work starts
     todo = []
     for spec in specs:
@@ -218,7 +221,7 @@ def _run_one(spec, args) -> None:
         tracker = make_tracker(spec.name, args.tracking_uri, args.no_track, spec_description(spec))
         close_orphans(tracker, args.quiet)
         opts = RunOptions(run_dir=run_dir, trials=args.trials, resume=True, storage=args.storage,
-                          progress=not args.quiet)
+                          progress=not args.quiet, invocation=getattr(args, "invocation", None))
         with killed_on_interrupt(tracker):
             result = ExperimentRunner(spec, tracker, opts).run()
     if result.leaderboard is not None and args.quiet:
@@ -230,3 +233,6 @@ def _run_one(spec, args) -> None:
         page = f"#/experiments/{exp_id}/runs?workflowType=machine_learning" if exp_id else ""
         print(f"\nMLflow: experiment {spec.name!r} at {uri}  (make mlflow-ui, then open "
               f"http://127.0.0.1:5000/{page})")
+        if exp_id and result.invocation_run:
+            print(f"  this run's row: http://127.0.0.1:5000/#/experiments/{exp_id}/runs/{result.invocation_run} "
+                  "(its model, comparison and ab_simulation runs nest under it)")

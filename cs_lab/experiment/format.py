@@ -81,6 +81,13 @@ def format_secondary(sec: pd.DataFrame, duplicates: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+#: one sentence beside the two A/B views (console and results report)
+READ_TOGETHER = ("How to read the two: the randomised A/B is what a live test of this size would measure (each "
+                 "session sees one arm, so assignment noise widens its interval), while the paired counterfactual "
+                 "scores every session under every arm and shows the effect the simulation predicts without that "
+                 "noise; an effect clear of 0 in the counterfactual but not in the randomised test is real in the "
+                 "simulation yet too small for a test of this size to detect.")
+
 METRIC_WORDS = {"incremental_conversion": "incremental conversion", "conversion": "conversion",
                 "offer_conversion": "offer conversion", "incremental_revenue": "incremental revenue per session",
                 "addon_revenue": "add-on revenue per session", "order_value": "order value", "margin": "margin"}
@@ -162,6 +169,8 @@ def format_simulation(res) -> str:
                      + (f"; {shared}" if shared else "") + "):")
         lines += [_lift_line(r._replace(p_note="interval only") if shared else r)
                   for r in cf.itertuples(index=False) if r.arm != r.control]
+        if len(head):
+            lines.append(READ_TOGETHER)
     return "\n".join(lines)
 
 

@@ -106,10 +106,11 @@ class Objective:
                 trial.set_user_attr(o, v)
             self.tracker.log_metrics(run, {**{f"valid.{o}": v for o, v in zip(self.objectives, values)},
                                            "fit_seconds": fit_s})
+            self.tracker.set_tags(run, {"optuna.state": "COMPLETE"})
             status = FINISHED
             return values[0] if len(values) == 1 else values
         except optuna.TrialPruned:
-            self.tracker.set_tags(run, {"optuna.state": "PRUNED"})
+            self._log_pruned(trial, run)
             status = FINISHED
             raise
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (cs_lab.cli): the trial's run ends KILLED
@@ -117,6 +118,18 @@ class Objective:
             raise
         finally:
             self.tracker.end_run(run, status)
+
+    def _log_pruned(self, trial, run: str) -> None:
+        """A pruned trial's run: state PRUNED and, like Optuna's own value of a pruned trial, its last
+        intermediate value as ``valid.<objective>`` (a partial fit scored on the pruning carts only:
+        the tag says at which step)."""
+        tags = {"optuna.state": "PRUNED"}
+        values = getattr(trial, "intermediate_values", None) or {}
+        if values:
+            step = max(values)
+            self.tracker.log_metrics(run, {f"valid.{self.objectives[0]}": values[step], "pruned_at_step": step})
+            tags["optuna.value"] = f"last intermediate value (step {step}, pruning carts only)"
+        self.tracker.set_tags(run, tags)
 
     def _pruning_callback(self, trial, params: dict | None = None, run: str | None = None):
         """Intermediate values: reported to the trial (pruned by the pruner if ``prune``) and logged

@@ -3,6 +3,8 @@
     prepare -> per model: tune -> fit -> recommend -> evaluate (validation and test, every window,
     every seed) -> track -> select (validation only) -> compare -> track -> simulate
 
+In MLflow every run of one invocation nests under its ``<spec>@<started>`` parent run (stages/invocation).
+
 Only this module (and the CLI) touches process-wide state: the tracker it is given, Optuna's logging.
 """
 
@@ -13,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from cs_lab._progress import showing
 from cs_lab.errors import ConfigError
 from cs_lab.experiment.bundle_table import bundle_table, format_bundle_table
 from cs_lab.experiment.format import format_family, format_leaderboard, format_secondary
@@ -22,10 +25,12 @@ from cs_lab.experiment.stages.compare import Comparison, compare
 from cs_lab.experiment.stages.context import RunContext, RunOptions
 from cs_lab.experiment.stages.evaluate import ModelScores, score_model
 from cs_lab.experiment.stages.fit import fit
+from cs_lab.experiment.stages.invocation import finish_invocation, start_invocation
 from cs_lab.experiment.stages.prepare import Windows, prepare
 from cs_lab.experiment.stages.select import Selection, select
 from cs_lab.experiment.stages.simulate import simulate
-from cs_lab.experiment.stages.track import log_comparison, log_model, log_pyfunc
+from cs_lab.experiment.stages.track import (comparison_markdown, log_comparison, log_dataset_input, log_model,
+                                             log_pyfunc)
 from cs_lab.experiment.stages.tune import tune
 from cs_lab.models import registry
 from cs_lab.tracking.tracker import Tracker
@@ -42,6 +47,7 @@ class ExperimentResult:
     compared: Comparison | None = None
     summary_run: str | None = None
     simulation: Any = None
+    invocation_run: str | None = None       # the top-level `<spec>@<started>` run the others nest under
 
     @property
     def task(self):
@@ -73,7 +79,8 @@ class ExperimentRunner:
         spec, ctx = self.spec, self.ctx
         windows = prepare(ctx)
         result = ExperimentResult(spec, windows)
-        with ctx.closing_runs():
+        with showing(self.opt.progress), ctx.closing_runs():
+            parent = result.invocation_run = start_invocation(ctx)
             for i, m in enumerate(spec.models, 1):
                 ctx.say(f"[{spec.name}] model {i}/{len(spec.models)}: {m.name}")
                 result.outcomes[m.name] = self._model(m, windows)
@@ -84,7 +91,24 @@ class ExperimentRunner:
                                                 windows, text)
             if spec.simulation is not None:
                 result.simulation = simulate(ctx, windows, result.outcomes, result.selection.winner)
+            log_dataset_input(ctx, parent, windows)      # the invocation row's Dataset column
+            self._finish(parent, result)
         return result
+
+    def _finish(self, parent: str, result: ExperimentResult) -> None:
+        """The invocation's row shows the answer: the winner (tag), its validation and test objective
+        (metrics), the leaderboard (description)."""
+        sel, board = result.selection, result.compared.leaderboard
+        obj = sel.objective
+        metrics = {f"winner.valid.{obj}": sel.valid[sel.winner]} if sel.winner in sel.valid else {}
+        row = board.set_index("model")
+        if sel.winner in row.index and obj in row.columns:
+            metrics[f"winner.test.{obj}"] = float(row.loc[sel.winner, obj])
+        won = result.outcomes.get(sel.winner)
+        if won is not None and won.model_id:
+            self.ctx.tracker.link_model(parent, won.model_id)   # the row's Models column: the winner's model
+        finish_invocation(self.ctx, parent, {"winner": sel.winner, "selected_on": "validation"}, metrics,
+                          comparison_markdown(self.spec.name, sel, board, ""))
 
     def tune(self, models: list[str] | None = None) -> dict[str, list[int]]:
         """Only the tuning stage, for every tunable model (or those named). Several processes
@@ -94,7 +118,7 @@ class ExperimentRunner:
         if unknown:
             raise ConfigError(f"--model {sorted(unknown)}: not models of {spec.name} ({[m.name for m in spec.models]})")
         windows = prepare(ctx)
-        with ctx.closing_runs():
+        with showing(self.opt.progress), ctx.closing_runs():
             for m in spec.models:
                 space = spec.search_space(m)
                 if (models is not None and m.name not in models) or not len(space):
@@ -126,7 +150,8 @@ class ExperimentRunner:
         log_model(ctx, run, scores, windows)
         if self.opt.log_models:
             latest = windows.latest
-            log_pyfunc(ctx, run, fit(ctx, m.name, params, latest.final.train, latest.split.fingerprint).model)
+            scores.model_id = log_pyfunc(ctx, run, fit(ctx, m.name, params, latest.final.train,
+                                                      latest.split.fingerprint).model, params, m.name)
         ctx.end(run)
         return scores
 

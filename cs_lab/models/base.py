@@ -22,6 +22,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from cs_lab._progress import bar
 from cs_lab.data.interactions import Interactions
 from cs_lab.data.queries import Queries
 from cs_lab.data.vocab import Vocabulary
@@ -134,19 +135,25 @@ class Recommender(ABC):
         scores = np.full((n, k), np.nan, dtype=np.float64)
         block = max(1, SCORE_BLOCK // max(n_items, 1))
         ex = exclude.tocsr() if exclude is not None else None
-        for start in range(0, n, block):
-            stop = min(n, start + block)
-            q = queries[start:stop]
-            s = self._score(q)
-            if not (isinstance(s, np.ndarray) and s.dtype in (np.float32, np.float64)):
-                s = np.asarray(s, dtype=np.float64)
-            if s.shape != (stop - start, n_items):
-                raise RuntimeError(f"{type(self).__name__}._score returned shape {s.shape}")
-            _mask(s, q.carts)
-            if ex is not None:
-                _mask(s, ex[start:stop])
-            ids[start:stop], scores[start:stop] = top_k(s, k)
+        with bar(-(-n // block), f"recommend {type(self).__name__}", "batch", min_total=8) as progress:
+            for start in range(0, n, block):
+                self._recommend_block(queries, ex, start, min(n, start + block), k, ids, scores)
+                progress.update()
         return ids, scores
+
+    def _recommend_block(self, queries: Queries, ex, start: int, stop: int, k: int, ids: np.ndarray,
+                         scores: np.ndarray) -> None:
+        """Score, mask (cart, ``ex``) and rank queries ``start:stop`` into ``ids`` / ``scores``."""
+        q = queries[start:stop]
+        s = self._score(q)
+        if not (isinstance(s, np.ndarray) and s.dtype in (np.float32, np.float64)):
+            s = np.asarray(s, dtype=np.float64)
+        if s.shape != (stop - start, self.n_items):
+            raise RuntimeError(f"{type(self).__name__}._score returned shape {s.shape}")
+        _mask(s, q.carts)
+        if ex is not None:
+            _mask(s, ex[start:stop])
+        ids[start:stop], scores[start:stop] = top_k(s, k)
 
     # -- persistence --------------------------------------------------------
     def _state(self) -> dict[str, np.ndarray]:

@@ -5,9 +5,10 @@
     board = read_artifact(client, runs.comparison.info.run_id, "leaderboard.csv")
 
 "Latest" is the newest FINISHED ``comparison`` run (tag kind=comparison). Its model runs are the
-newest FINISHED top-level runs per ``model_name`` tag started before it (and after the previous
-comparison run) with the same ``spec_hash`` tag; its simulation run is the first ``kind=simulation``
-run started after it with that spec hash.
+newest FINISHED runs per ``model_name`` tag started before it with the same ``spec_hash`` tag and the
+same parent: the invocation run ``<spec>@<started>`` that groups one `cs-lab run` (stores written
+before invocation runs existed: top-level runs started after the previous comparison run). Its
+simulation run is the first ``kind=simulation`` run started after it with that spec hash (and parent).
 """
 
 from __future__ import annotations
@@ -104,14 +105,17 @@ def latest_runs(client, experiment: str) -> ExperimentRuns:
     spec_hash = comp.data.tags.get("spec_hash")
     spec = yaml.safe_load(read_artifact(client, comp.info.run_id, "spec.yaml")) or {}
 
+    parent = comp.data.tags.get("mlflow.parentRunId")   # the invocation run (None in older stores)
+    window = f"attributes.start_time < {start}" if parent else (
+        f"attributes.start_time >= {lower} and attributes.start_time < {start}")
     candidates = client.search_runs(
-        ids, filter_string=(f"tags.model_name LIKE '%' and attributes.status = 'FINISHED' "
-                            f"and attributes.start_time >= {lower} and attributes.start_time < {start}"),
+        ids, filter_string=f"tags.model_name LIKE '%' and attributes.status = 'FINISHED' and {window}",
         order_by=["attributes.start_time DESC"], max_results=1000)
     found: dict[str, Any] = {}
     for run in candidates:
         tags = run.data.tags
-        if "mlflow.parentRunId" in tags or tags.get("spec_hash") != spec_hash:
+        if (tags.get("mlflow.parentRunId") != parent or tags.get("spec_hash") != spec_hash
+                or tags.get("kind") == "tuning_worker"):
             continue
         found.setdefault(tags["model_name"], run)
     order = [m["name"] for m in spec.get("models", []) if m.get("name") in found]
@@ -129,7 +133,8 @@ def latest_runs(client, experiment: str) -> ExperimentRuns:
     sims = client.search_runs(
         ids, filter_string=f"tags.kind = 'simulation' and attributes.start_time >= {start}",
         order_by=["attributes.start_time ASC"], max_results=5)
-    sim = next((r for r in sims if r.data.tags.get("spec_hash") == spec_hash), None)
+    sim = next((r for r in sims if r.data.tags.get("spec_hash") == spec_hash
+                and r.data.tags.get("mlflow.parentRunId") == parent), None)
     return ExperimentRuns(exp, comp, {n: found[n] for n in order}, sim, spec)
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from cs_lab._progress import bar
 from cs_lab.simulate.acceptance import arm_positions
 from cs_lab.simulate.sessions import SessionSet
 from cs_lab.simulate.tactics import SessionTerms, line_discounts, session_money
@@ -117,7 +118,9 @@ def run_draws(sessions: SessionSet, codes: list, names: list[str], control: int,
     cf = {m: np.empty((k, B)) for m in metrics}          # counterfactual means per arm and draw
     ab = {m: np.empty((k, B)) for m in metrics}          # A/B means (assigned sessions) per arm and draw
     onehot = sp.csr_matrix((np.ones(n), (assigned, np.arange(n))), shape=(k, n))
+    progress = bar(-(-B // BLOCK), f"simulation draws ({B})", "block")
     for s in range(0, B, BLOCK):
+        progress.update()
         e = min(B, s + BLOCK)
         nd = np.ndim(organic_draws)       # a rate, (m,) fixed per line, or (m, B) drawn per line
         org = (np.broadcast_to(np.reshape(organic_draws, (-1, 1) if nd == 1 else ()), (len(u_offer), e - s))
@@ -134,6 +137,7 @@ def run_draws(sessions: SessionSet, codes: list, names: list[str], control: int,
                 with np.errstate(invalid="ignore", divide="ignore"):
                     cf[m][a, s:e] = (w * y).sum(axis=0) / tot
                     ab[m][a, s:e] = (np.where(mine, w * y, 0.0)).sum(axis=0) / tot_arm[a]
+    progress.close()
     return summarise(cf, ab, names, control, point, alpha, B)
 
 

@@ -32,6 +32,11 @@ class Tracker(Protocol):
     def set_description(self, run_id: str, markdown: str) -> None: ...
     def log_input(self, run_id: str, name: str, digest: str, source: str, schema: dict | None = None,
                   context: str = "training") -> None: ...
+    def log_model(self, run_id: str, path: str | Path, name: str = "model",
+                  params: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> str | None: ...
+    def link_model(self, run_id: str, model_id: str) -> None: ...
+    def run_status(self, run_id: str) -> str | None: ...
+    def reopen_run(self, run_id: str) -> None: ...
 
 
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
@@ -142,6 +147,55 @@ class MlflowTracker:
                      schema=json.dumps({"mlflow_colspec": schema}) if schema else None)
         self.client.log_inputs(run_id, datasets=[DatasetInput(ds, [InputTag("mlflow.data.context", context)])])
 
+    def log_model(self, run_id: str, path: str | Path, name: str = "model",
+                  params: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> str:
+        """A saved MLflow model folder as an MLflow 3 logged model of the run (the runs table's Models
+        column links it). Its artifacts live with the logged model; ``runs:/<run id>/<name>`` still
+        resolves to them (MLflow looks the name up among the run's logged models). Returns the model id."""
+        from mlflow.entities import LoggedModelStatus
+        from mlflow.models import Model
+
+        model = self.client.create_logged_model(
+            self.experiment_id, name=name, source_run_id=run_id, model_type="recommender",
+            params={str(k): str(v)[:MAX_PARAM_LEN] for k, v in (params or {}).items()},
+            tags={str(k): str(v) for k, v in (tags or {}).items()} or None)
+        try:
+            mlmodel = Path(path) / "MLmodel"
+            meta = Model.load(str(mlmodel))          # the model folder names its logged model and run
+            meta.model_id, meta.run_id, meta.artifact_path = model.model_id, run_id, model.artifact_location
+            meta.save(str(mlmodel))
+            self.client.log_model_artifacts(model.model_id, str(path))
+        except BaseException:
+            self.client.finalize_logged_model(model.model_id, LoggedModelStatus.FAILED)
+            raise
+        self.client.finalize_logged_model(model.model_id, LoggedModelStatus.READY)
+        self.link_model(run_id, model.model_id)
+        return model.model_id
+
+    def link_model(self, run_id: str, model_id: str) -> None:
+        """List a logged model among the run's outputs (its Models column)."""
+        from mlflow.entities import LoggedModelOutput
+
+        self.client.log_outputs(run_id, [LoggedModelOutput(model_id, step=0)])
+
+    def run_status(self, run_id: str) -> str | None:
+        """The run's status (RUNNING, FINISHED, ...), or None if this experiment has no such run."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            run = self.client.get_run(run_id)
+        except MlflowException:
+            return None
+        if run.info.experiment_id != self.experiment_id or run.info.lifecycle_stage == "deleted":
+            return None
+        return run.info.status
+
+    def reopen_run(self, run_id: str) -> None:
+        """Set an ended (KILLED / FAILED) run RUNNING again, owned by this process: a resumed
+        invocation continues under its parent run instead of adding a new one."""
+        self.client.update_run(run_id, status=RUNNING)
+        self.set_tags(run_id, self._owner_tags)
+
     def runs(self, filter_string: str = "") -> list:
         return self.client.search_runs([self.experiment_id], filter_string=filter_string, max_results=10000)
 
@@ -176,6 +230,10 @@ class NullTracker:
     def end_run(self, run_id, status=FINISHED): ...
     def set_description(self, run_id, markdown): ...
     def log_input(self, run_id, name, digest, source, schema=None, context="training"): ...
+    def log_model(self, run_id, path, name="model", params=None, tags=None): return None
+    def link_model(self, run_id, model_id): ...
+    def run_status(self, run_id): return None
+    def reopen_run(self, run_id): ...
 
 
 class MemoryTracker(NullTracker):
@@ -212,6 +270,23 @@ class MemoryTracker(NullTracker):
 
     def log_artifact(self, run_id, path, artifact_path=None):
         self.runs[run_id]["artifacts"].append(f"{artifact_path or ''}/{Path(path).name}".lstrip("/"))
+
+    def log_model(self, run_id, path, name="model", params=None, tags=None):
+        models = self.runs[run_id].setdefault("models", [])
+        models.append({"name": name, "params": dict(params or {}), "tags": dict(tags or {}),
+                       "files": sorted(str(p.relative_to(path)) for p in Path(path).rglob("*") if p.is_file())})
+        model_id = f"m-{run_id}-{len(models)}"
+        self.link_model(run_id, model_id)
+        return model_id
+
+    def link_model(self, run_id, model_id):
+        self.runs[run_id].setdefault("outputs", []).append(model_id)
+
+    def run_status(self, run_id):
+        return self.runs[run_id]["status"] if run_id in self.runs else None
+
+    def reopen_run(self, run_id):
+        self.runs[run_id]["status"] = RUNNING
 
     def log_text(self, run_id, text, artifact_file):
         self.runs[run_id]["artifacts"].append(artifact_file)

@@ -23,12 +23,21 @@ def test_two_specs_at_once(tmp_path, tmp_cache):
     for name in ("tiny_a", "tiny_b"):
         log = (tmp_path / "runs" / name / "console.log").read_text()
         assert "Verdict" in log and "Chosen on validation" in log
+        assert "this run's row: http://127.0.0.1:5000/#/experiments/" in log     # where to look in MLflow
         assert log in out.stdout                               # printed when the spec finished
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    stamps = set()
     for name in ("tiny_a", "tiny_b"):
         exp = client.get_experiment_by_name(name)
         runs = client.search_runs([exp.experiment_id])
         assert runs and all(r.info.status == "FINISHED" for r in runs)
         assert any(r.data.tags.get("kind") == "comparison" for r in runs)
+        # one top-level row per spec for this invocation, named <spec>@<the invocation's start>
+        tops = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+        assert len(tops) == 1, [(r.info.run_name, r.data.tags.get("kind")) for r in tops]
+        top = tops[0]
+        assert top.data.tags["kind"] == "invocation" and top.info.run_name == f"{name}@{top.data.tags['invocation']}"
+        stamps.add(top.data.tags["invocation"])
+    assert len(stamps) == 1                                    # both workers share the invocation's stamp

@@ -27,7 +27,7 @@ def run(spec_path: Path, root: Path) -> dict:
     ExperimentRunner(spec, tracker, RunOptions(run_dir=root / "runs" / spec.name, progress=False,
                                                log_models=False)).run()
     return {r["name"]: {k: v for k, v in r["metrics"].items() if k.startswith(("test.", "valid."))}
-            for r in tracker.runs.values() if r["parent"] is None}
+            for r in tracker.runs.values() if r["tags"].get("kind") != "invocation" and "optuna.trial" not in r["tags"]}
 
 
 @pytest.fixture(scope="module")

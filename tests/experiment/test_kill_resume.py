@@ -91,6 +91,8 @@ def test_sigterm_ends_runs_killed_and_resume_completes(tmp_path, tmp_cache):
     assert "RUNNING" not in status and "KILLED" in status and "FAILED" not in status   # the trial's run too
     assert "RUNNING" not in _states(tmp_path)           # the trial in flight ended FAIL
     _resume_and_check(cmd, tmp_path, env)
+    tops = [r for r in _runs(tmp_path) if "mlflow.parentRunId" not in r.data.tags]
+    assert len(tops) == 1 and tops[0].info.status == "FINISHED"    # the resume reused the invocation's row
 
 
 def test_sigkill_leftovers_are_cleaned_on_resume(tmp_path, tmp_cache):
@@ -103,7 +105,12 @@ def test_sigkill_leftovers_are_cleaned_on_resume(tmp_path, tmp_cache):
     assert left and "RUNNING" in _states(tmp_path)
     err = _resume_and_check(cmd, tmp_path, env)
     assert "ended KILLED" in err and "taking over" in err and "stale marked failed" in err
-    by_id = {r.info.run_id: r.info.status for r in _runs(tmp_path)}
-    assert {by_id[r] for r in left} == {"KILLED"}
+    runs = _runs(tmp_path)
+    by_id = {r.info.run_id: r.info.status for r in runs}
+    # the invocation's parent run is resumed (one top-level row, FINISHED); its killed children stay KILLED
+    tops = [r.info.run_id for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert len(tops) == 1 and tops[0] in left and by_id[tops[0]] == "FINISHED"
+    assert {by_id[r] for r in left if r != tops[0]} == {"KILLED"}
+    assert "resuming under MLflow run" in err
     s = _states(tmp_path)
     assert s.count("FAIL") == 1 and len(s) == s.count("COMPLETE") + s.count("PRUNED") + 1   # the killed trial was re-run

@@ -64,3 +64,43 @@ def test_no_pruning_when_pruning_is_off_but_the_curve_is_kept(monkeypatch):
     for i in range(3):
         on_iteration(i, 0.2)
     assert len(trial.reported) == 3
+
+
+def test_a_pruned_trial_run_carries_its_state_and_last_intermediate_value(monkeypatch):
+    """Run the whole objective on a model whose fit reports 3 points then is pruned: the trial's run
+    ends FINISHED with optuna.state=PRUNED and valid.<objective> = the last reported value."""
+    monkeypatch.setattr(objective_module, "evaluate_model", lambda model, ev, ks, rows=None, ids=None: model)
+    monkeypatch.setattr(objective_module, "metric_value", lambda result, name: result)
+
+    class Model:
+        def fit(self, train, on_iteration=None):
+            for i, v in enumerate((0.1, 0.3, 0.2, 0.25)):
+                on_iteration(i, v)
+
+    monkeypatch.setattr(objective_module.Recommender, "from_params", staticmethod(lambda params: Model()))
+    space = SimpleNamespace(suggest=lambda trial: {})
+    tracker = MemoryTracker()
+    obj = Objective(base_params={"iterations": 8}, space=space, stage=SimpleNamespace(train=None, eval=[0] * 5),
+                    objectives=["ndcg@10"], ks=[10], tracker=tracker, parent_run="p", label="als")
+
+    class PrunesAtThird(FakeTrial):
+        number = 7
+
+        def __init__(self):
+            super().__init__(prune=False)
+            self.intermediate_values = {}
+
+        def report(self, value, step):
+            super().report(value, step)
+            self.intermediate_values[step] = value
+
+        def should_prune(self):
+            return len(self.reported) == 3
+
+    with pytest.raises(optuna.TrialPruned):
+        obj(PrunesAtThird())
+    (run,) = tracker.runs.values()
+    assert run["name"] == "als/trial-7" and run["status"] == "FINISHED"
+    assert run["tags"]["optuna.state"] == "PRUNED"
+    # iterations 8 -> a point every 8 // 5 = 1 iteration; pruned after the third point (step 2, value 0.2)
+    assert run["metrics"]["valid.ndcg_at_10"] == 0.2 and run["metrics"]["pruned_at_step"] == 2

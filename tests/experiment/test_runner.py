@@ -25,8 +25,16 @@ def run(spec_path, tmp_path, tracker=None, **opts):
 
 def test_end_to_end(spec_path, tmp_path):
     res, tr = run(spec_path, tmp_path)
-    parents = {r["name"]: rid for rid, r in tr.runs.items() if r["parent"] is None}
+    # one top-level run per invocation, named <spec>@<started>; every other run nests under it
+    tops = [rid for rid, r in tr.runs.items() if r["parent"] is None]
+    assert len(tops) == 1 and tr.runs[tops[0]]["name"].startswith("tiny@")
+    top = tr.runs[tops[0]]
+    assert top["tags"]["kind"] == "invocation" and top["tags"]["winner"] == res.winner
+    assert "winner.valid.ndcg_at_10" in top["metrics"]
+    assert f"`{res.winner}` wins" in top["tags"]["mlflow.note.content"]
+    parents = {r["name"]: rid for rid, r in tr.runs.items() if r["parent"] == tops[0]}
     assert set(parents) == {"popularity", "item_knn", "als", "comparison", "ab_simulation"}
+    assert not (tmp_path / "runs" / "tiny" / "invocation.json").exists()   # finished: a rerun starts a new row
     trials = [r for r in tr.runs.values() if r["parent"] == parents["als"]]
     assert len(trials) == 3 and [r["name"] for r in sorted(trials, key=lambda r: r["name"])] == ["als/trial-0", "als/trial-1", "als/trial-2"]
     assert all(r["status"] == FINISHED for r in tr.runs.values())
@@ -147,12 +155,19 @@ def test_killed_run_resumes_without_redoing_trials(spec_path, tmp_path, monkeypa
     tr = MemoryTracker()
     with pytest.raises(KeyboardInterrupt):
         run(spec_path, tmp_path, tracker=tr)
-    statuses = {r["name"]: r["status"] for r in tr.runs.values() if r["parent"] is None}
+    statuses = {r["name"]: r["status"] for r in tr.runs.values() if "optuna.trial" not in r["tags"]}
     assert statuses["als"] == KILLED and "RUNNING" not in statuses.values()
+    (top,) = [rid for rid, r in tr.runs.items() if r["parent"] is None]
+    assert tr.runs[top]["status"] == KILLED
+    before = set(tr.runs)
     monkeypatch.setattr(obj.Objective, "__call__", real_call)
-    res, tr2 = run(spec_path, tmp_path, resume=True)
-    new_trials = [r for r in tr2.runs.values() if "/trial-" in r["name"]]
+    res, _ = run(spec_path, tmp_path, tracker=tr, resume=True)
+    new_trials = [r for rid, r in tr.runs.items() if "/trial-" in r["name"] and rid not in before]
     assert len(new_trials) == 1  # 2 were done before the kill, 3 were asked for
+    # the resumed invocation continues under its parent run: still one top-level row, now FINISHED
+    assert [rid for rid, r in tr.runs.items() if r["parent"] is None] == [top]
+    assert tr.runs[top]["status"] == FINISHED and "resumed_at" in tr.runs[top]["tags"]
+    assert {tr.runs[rid]["parent"] for rid in set(tr.runs) - before if "/trial-" not in tr.runs[rid]["name"]} == {top}
     assert res.outcomes["als"].n_trials == 3
     storage = optuna.storages.JournalStorage(
         optuna.storages.journal.JournalFileBackend(str(tmp_path / "runs" / "tiny" / "optuna.journal")))

@@ -64,6 +64,14 @@ def test_cli_report_executes_both_notebooks(tiny_experiment, client, tmp_path, c
         text = html.read_text()
         assert "<img" in text
         _assert_reads_like_a_report(nb, text)
+        if name == "results_report":
+            # opens with a generated summary (before the leaderboard), and shows both views of the A/B
+            at = text.index("is the model this run chose, on the validation")
+            assert at < text.index('id="Leaderboard"')
+            summary = text[at:text.index('id="Leaderboard"')]
+            assert "simultaneous 95% intervals" in summary and "P(B beats A)" in summary
+            assert "What this report cannot tell" in summary
+            assert "Paired counterfactual" in text and "How to read the two" in text
         injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
         assert repr(tiny_experiment.dataset if name == "dataset_report" else tiny_experiment.name) in injected.source
     logged = set(artifact_paths(client, _comparison_id(client, tiny_experiment.name), "report"))

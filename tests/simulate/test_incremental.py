@@ -170,6 +170,8 @@ def test_no_p_value_for_quantities_fixed_by_construction(syn):
     cf_part = text.split("Paired counterfactual")[1]
     assert "p=" not in cf_part and ">= 0 by construction" in cf_part
     assert "0 by construction" in text
+    from cs_lab.experiment.format import READ_TOGETHER
+    assert text.rstrip().endswith(READ_TOGETHER)           # how to read the two views, beside them
     # B vs A (both policies): the counterfactual keeps its p-values
     res2 = simulate(syn.sessions, syn.truth, {"control": synthetic_policy(syn, 0.2, seed=3), "A": arms["A"]},
                     SimulationConfig(n_bootstrap=0, ci_method="analytic"))

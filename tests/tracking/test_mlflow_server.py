@@ -64,6 +64,15 @@ def test_tiny_experiment_against_real_server(mlflow_server, tmp_path, tmp_cache)
     assert exp_tags["mlflow.note.content"] == "A tiny shop, for the test."
     runs = rest(mlflow_server, "runs/search", {"experiment_ids": [exp_id], "max_results": 100})["runs"]
     by_name = {r["info"]["run_name"]: r for r in runs}
+    # one top-level row for the invocation; the model, comparison and simulation runs nest under it
+    tops = [r for r in runs if "mlflow.parentRunId" not in {t["key"] for t in r["data"]["tags"]}]
+    assert len(tops) == 1 and tops[0]["info"]["run_name"].startswith("served@")
+    top_id = tops[0]["info"]["run_id"]
+    assert {r["info"]["run_name"] for r in runs
+            if {t["key"]: t["value"] for t in r["data"]["tags"]}.get("mlflow.parentRunId") == top_id} == \
+        {"popularity", "item_knn", "als", "comparison", "ab_simulation"}
+    assert {t["key"]: t["value"] for t in tops[0]["data"]["tags"]}["winner"] == res.selection.winner
+    assert [d["dataset"]["name"] for d in tops[0]["inputs"]["dataset_inputs"]] == [res.task.dataset.name]
     assert {"popularity", "item_knn", "als", "comparison", "als/trial-0", "als/trial-1"} <= set(by_name)
     assert all(r["info"]["status"] == "FINISHED" for r in runs)
     als = by_name["als"]
@@ -89,6 +98,19 @@ def test_tiny_experiment_against_real_server(mlflow_server, tmp_path, tmp_cache)
                for m in ("popularity", "item_knn", "als") if m != winner)
     trial_parent = {t["key"]: t["value"] for t in by_name["als/trial-0"]["data"]["tags"]}["mlflow.parentRunId"]
     assert trial_parent == als["info"]["run_id"]
+    # the Models column: each model run's output is a READY logged model named "model", made by that run
+    models = rest(mlflow_server, "logged-models/search", {"experiment_ids": [exp_id], "max_results": 50})["models"]
+    by_source = {m["info"]["source_run_id"]: m["info"] for m in models}
+    for name in ("popularity", "item_knn", "als"):
+        outputs = by_name[name]["outputs"]["model_outputs"]
+        assert len(outputs) == 1
+        info = by_source[by_name[name]["info"]["run_id"]]
+        assert info["model_id"] == outputs[0]["model_id"] and info["name"] == "model"
+        assert info["status"] == "LOGGED_MODEL_READY"
+        assert {t["key"]: t["value"] for t in info["tags"]}["model_name"] == name
+    # the invocation row links the winner's model
+    assert [o["model_id"] for o in tops[0]["outputs"]["model_outputs"]] == \
+        [o["model_id"] for o in by_name[res.selection.winner]["outputs"]["model_outputs"]]
 
     # the logged pyfunc model loads and predicts in a fresh process
     code = (
@@ -101,3 +123,17 @@ def test_tiny_experiment_against_real_server(mlflow_server, tmp_path, tmp_cache)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["2", "10"]
+
+    # a rerun is one more top-level row, not a dozen; `latest_runs` (the reports) finds the new one
+    from mlflow import MlflowClient
+
+    from cs_lab.report.runs import latest_runs
+
+    again = ExperimentRunner(spec, MlflowTracker(spec.name, tracking_uri=mlflow_server),
+                             RunOptions(run_dir=tmp_path / "runs", progress=False, log_models=False)).run()
+    runs = rest(mlflow_server, "runs/search", {"experiment_ids": [exp_id], "max_results": 200})["runs"]
+    tops = [r for r in runs if "mlflow.parentRunId" not in {t["key"] for t in r["data"]["tags"]}]
+    assert len(tops) == 2 and all(r["info"]["run_name"].startswith("served@") for r in tops)
+    latest = latest_runs(MlflowClient(tracking_uri=mlflow_server), spec.name)
+    assert latest.comparison_id == again.summary_run
+    assert {r.info.run_id for r in latest.models.values()} == {s.run_id for s in again.outcomes.values()}

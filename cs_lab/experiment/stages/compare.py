@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cs_lab._progress import bar
 from cs_lab.eval.stats import bootstrap_ci, compare_family, compare_secondary, identical_columns
 from cs_lab.experiment.metric_names import parse_metric_name
 from cs_lab.experiment.stages.context import RunContext
@@ -92,9 +93,10 @@ def compare(ctx: RunContext, scores: dict[str, ModelScores], sel: Selection) -> 
     extra = [c for c in (f"repeat_share@{k}", f"fill_rate@{k}") if c in first.columns and c not in shown]
 
     # leaderboard
+    progress = bar(len(scores) + 2, f"bootstrap ({cmp.bootstrap} replicates)", "step")
     with warnings.catch_warnings():     # all-NaN parts (the explore task has no repeat items) are dropped below
         warnings.simplefilter("ignore", RuntimeWarning)
-        rows = _board_rows(scores, sel, frames, shown, extra, clusters, spec)
+        rows = _board_rows(scores, sel, frames, shown, extra, clusters, spec, progress)
     board = pd.DataFrame(rows).set_index("model").loc[sel.ranking].reset_index()
     empty = [c for c in board.columns if c not in ("model", "kind") and board[c].isna().all()
              and not c.endswith(" sd")]
@@ -109,14 +111,17 @@ def compare(ctx: RunContext, scores: dict[str, ModelScores], sel: Selection) -> 
         pairs = family_pairs(names, baselines)
         family = compare_family(frames, objective, pairs, clusters=clusters, alpha=cmp.alpha,
                                 n_boot=cmp.bootstrap, seed=spec.seed)
+        progress.update()
         maximize = sel.direction == "maximize"
         family["decision"] = [_better(lo, hi, maximize) for lo, hi in zip(family["ci_low"], family["ci_high"])]
         if secondary:
             second = compare_secondary(frames, secondary, pairs, clusters=clusters, ci=1 - cmp.alpha,
                                        n_boot=cmp.bootstrap, seed=spec.seed)
+        progress.update()
         verdict = make_verdict(sel, family, per_window, board, baselines, objective, cmp.bootstrap, cmp.alpha)
         verdict.lines += [f"  ({b} recommends exactly what {a} does in every window here, so the family counts them "
                           "as one baseline)" for b, a in same.items()]
+    progress.close()
     return Comparison(board, family, second, per_window, dup, verdict, shown)
 
 
@@ -171,7 +176,7 @@ def make_verdict(sel: Selection, family: pd.DataFrame, per_window: pd.DataFrame,
     return Verdict(w, objective, rows, held, n_w, test_best, lines)
 
 
-def _board_rows(scores, sel, frames, shown, extra, clusters, spec) -> list[dict]:
+def _board_rows(scores, sel, frames, shown, extra, clusters, spec, progress=None) -> list[dict]:
     cmp, objective = spec.comparison, sel.objective
     rows = []
     for n, s in scores.items():
@@ -190,4 +195,6 @@ def _board_rows(scores, sel, frames, shown, extra, clusters, spec) -> list[dict]
             row[c] = float(np.nanmean(frames[n][c].to_numpy()))
         row["seeds"] = s.seeds
         rows.append(row)
+        if progress is not None:
+            progress.update()
     return rows

@@ -24,6 +24,7 @@ class RunOptions:
     progress: bool = True
     log_models: bool = True            # log a pyfunc model per model kind
     sampler_seed_offset: int = 0       # tuning workers sharing a study draw different proposals
+    invocation: str | None = None      # the start stamp of this `cs-lab run` (names the parent runs)
 
     @property
     def cache_dir(self) -> Path:
@@ -46,13 +47,14 @@ class RunContext:
     base_tags: dict[str, str] = field(default_factory=dict)
     open_runs: list[str] = field(default_factory=list)
     trials_run: dict[str, list[int]] = field(default_factory=dict)
+    root: str | None = None            # the invocation's parent run: runs started without a parent nest here
 
     def say(self, msg: str) -> None:
         if self.options.progress:
             print(msg, file=sys.stderr, flush=True)
 
     def start(self, name: str, parent: str | None = None, tags: dict | None = None) -> str:
-        run = self.tracker.start_run(name, parent_id=parent, tags={**self.base_tags, **(tags or {})})
+        run = self.tracker.start_run(name, parent_id=parent or self.root, tags={**self.base_tags, **(tags or {})})
         self.open_runs.append(run)
         return run
 

@@ -36,6 +36,7 @@ class ModelScores:
     windows: list[WindowScores] = field(default_factory=list)
     n_trials: int = 0
     run_id: str = ""
+    model_id: str | None = None       # the MLflow logged model of the refit (when models are logged)
 
     @property
     def seeds(self) -> int:

@@ -81,7 +81,8 @@ def log_dataset_input(ctx: RunContext, run: str, windows: Windows) -> None:
     ctx.tracker.log_input(run, ds.name, digest, str(data_dir() / ds.name), schema)
 
 
-def log_pyfunc(ctx: RunContext, run: str, model: Recommender) -> None:
+def log_pyfunc(ctx: RunContext, run: str, model: Recommender, params: dict | None = None,
+               name: str | None = None) -> str | None:
     import logging
 
     from cs_lab.tracking.pyfunc import save_pyfunc
@@ -90,7 +91,9 @@ def log_pyfunc(ctx: RunContext, run: str, model: Recommender) -> None:
 
     with tempfile.TemporaryDirectory() as d:
         path = save_pyfunc(model, Path(d) / "model")
-        ctx.tracker.log_artifact(run, path, "model")
+        # an MLflow 3 logged model linked to the run (the Models column); runs:/<run>/model resolves to it
+        tags = {k: ctx.base_tags[k] for k in ("spec_name", "split_fingerprint", "code_version") if k in ctx.base_tags}
+        return ctx.tracker.log_model(run, path, "model", params, {**tags, "model_name": name or ""})
 
 
 def stacked_segments(windows: Windows) -> pd.DataFrame:
@@ -161,6 +164,8 @@ def comparison_markdown(name: str, sel: Selection, board: pd.DataFrame, verdict:
         if len(head) + len(table) < DESCRIPTION_LIMIT - 200:
             break
     text = head + table + "\n"
+    if not verdict:
+        return text
     short = verdict[verdict.rfind("Verdict"):] if "Verdict" in verdict else verdict
     for body in (verdict, short):
         block = f"\n<details><summary>Verdict</summary>\n\n```\n{body}\n```\n</details>\n"

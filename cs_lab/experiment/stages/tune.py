@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
 from dataclasses import dataclass
 
 import optuna
 import pandas as pd
 
+from cs_lab._progress import bar, enabled
 from cs_lab.experiment import plots
 from cs_lab.experiment.metric_names import direction
 from cs_lab.experiment.objective import Objective, iterations_of
@@ -84,9 +84,18 @@ def tune(ctx: RunContext, m: ModelSpec, base: dict, space, trials: int, task: Pr
         # several workers may share the study (--storage): each stops when the study's counts reach
         # the budget (read from the storage after every trial)
         ran = ctx.trials_run.setdefault(m.name, [])
-        study.optimize(objective, n_trials=remaining, timeout=timeout,
-                       callbacks=[BudgetCallback(trials, max_pruned), lambda st, t: ran.append(t.number)],
-                       show_progress_bar=opt.progress and sys.stderr.isatty(), gc_after_trial=True)
+        with bar(remaining, f"tuning {m.name}", "trial", min_total=1) as progress:
+            def after_trial(st, t) -> None:
+                ran.append(t.number)
+                progress.update()
+                line = heartbeat(st, t, m.name, trials)
+                if enabled():
+                    progress.set_postfix_str(line.split(": ", 1)[1])
+                else:
+                    ctx.say("    " + line)
+
+            study.optimize(objective, n_trials=remaining, timeout=timeout,
+                           callbacks=[BudgetCallback(trials, max_pruned), after_trial], gc_after_trial=True)
     params = {**base, **best_params(study)}
     best = dict(zip(objectives, best_trial(study).values))   # the trial whose params are chosen
     n_complete, n_pruned = trial_counts(study)
@@ -96,6 +105,24 @@ def tune(ctx: RunContext, m: ModelSpec, base: dict, space, trials: int, task: Pr
     log_tuning_summary(ctx, run, study, best, default_valid, n_complete, n_pruned)
     log_study(ctx, run, study, m.name)
     return Tuned(params, done_trials(study), best, n_complete, n_pruned, default_valid)
+
+
+def heartbeat(study, trial, name: str, budget: int) -> str:
+    """One line per finished trial: its state and value, the best so far, the completed count."""
+    state = trial.state.name
+    if trial.values:
+        value = f" {trial.values[0]:.4f}"
+    elif trial.intermediate_values:
+        value = f" {trial.intermediate_values[max(trial.intermediate_values)]:.4f} (last intermediate)"
+    else:
+        value = ""
+    took = f" in {trial.duration.total_seconds():.1f}s" if trial.duration is not None else ""
+    done = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE" and t.values]
+    best = ""
+    if done:
+        sign = 1 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else -1
+        best = f"; best {max((t.values[0] for t in done), key=lambda v: sign * v):.4f}"
+    return f"{name} trial {trial.number}: {state.lower()}{value}{took}{best}; {len(done)}/{budget} complete"
 
 
 def best_trial(study):

@@ -73,3 +73,15 @@ def test_a_rerun_of_a_finished_study_runs_nothing_and_keeps_one_default(tmp_path
     parent, trials = tune_only(path, tmp_path)
     assert trials == {} and parent["metrics"]["tuning.n_complete"] == 3
     assert "tuning.default_value" in parent["metrics"]
+
+
+def test_one_heartbeat_line_per_trial_when_stderr_is_not_a_terminal(tmp_path, tmp_cache, capsys):
+    spec, tracker = load_spec(with_tuning(tmp_path, trials=3, pruning=False)), MemoryTracker()
+    ExperimentRunner(spec, tracker, RunOptions(run_dir=tmp_path / "runs" / spec.name, progress=True,
+                                               log_models=False)).tune(["als"])
+    beats = [line for line in capsys.readouterr().err.splitlines() if line.strip().startswith("als trial ")]
+    assert [b.split(":")[0].strip() for b in beats] == ["als trial 0", "als trial 1", "als trial 2"]
+    values = [float(b.split("complete ")[1].split()[0]) for b in beats]
+    best = [float(b.split("best ")[1].split(";")[0]) for b in beats]
+    assert best == [max(values[:i + 1]) for i in range(3)]
+    assert beats[-1].endswith("3/3 complete")
