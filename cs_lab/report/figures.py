@@ -175,8 +175,10 @@ def lift_plot(lift: pd.DataFrame, alpha: float = 0.05, title: str = "") -> Figur
         for i, arm in enumerate(arms):
             if not np.isfinite(v[i]):
                 continue
-            ax.errorbar(v[i], y[i], xerr=[[v[i] - lo[i]], [hi[i] - v[i]]], fmt="o", capsize=4, ms=7,
-                        color=colors[arm], mfc=colors[arm] if sig[i] else "white")
+            # the interval as drawn (a rate-draw interval need not contain the point lift)
+            ax.hlines(y[i], lo[i], hi[i], color=colors[arm])
+            ax.vlines([lo[i], hi[i]], y[i] - 0.12, y[i] + 0.12, color=colors[arm])
+            ax.plot(v[i], y[i], "o", ms=7, color=colors[arm], mfc=colors[arm] if sig[i] else "white")
         ax.axvline(0.0, color="grey", lw=1, ls="--")
         ax.set_yticks(y, arms)
         ax.set_ylim(-0.6, len(arms) - 0.4)

@@ -61,8 +61,12 @@ def plot_lift(lift, metric: str = "conversion", *, methods: list[str] | None = N
         g = t[t["method"] == m].set_index("arm").reindex(arms)
         x = np.arange(len(arms)) - 0.35 + width * (j + 0.5)
         y = g[col].to_numpy(dtype=float) * scale
-        err = np.vstack([y - g[lo].to_numpy(dtype=float) * scale, g[hi].to_numpy(dtype=float) * scale - y])
-        ax.errorbar(x, y, yerr=err, fmt="o", capsize=5, label=m)
+        # the interval as drawn, not as +-errors around the point: a rate-draw interval (method
+        # bootstrap+rates) need not contain the point lift at the point rates
+        ylo, yhi = g[lo].to_numpy(dtype=float) * scale, g[hi].to_numpy(dtype=float) * scale
+        line = ax.plot(x, y, "o", label=m)[0]
+        ax.vlines(x, ylo, yhi, color=line.get_color())
+        ax.hlines(np.concatenate([ylo, yhi]), np.tile(x, 2) - 0.05, np.tile(x, 2) + 0.05, color=line.get_color())
     ax.axhline(0.0, color="grey", lw=1, ls="--")
     ax.set_xticks(np.arange(len(arms)), arms)
     control = t["control"].iloc[0]

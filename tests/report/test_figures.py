@@ -91,3 +91,14 @@ def test_lift_markers_are_decided_by_the_interval_drawn():
     assert faces[1] != "white" and faces[0] == "white"          # arm a (top row) filled, arm b open
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels == ["95% interval excludes 0", "95% interval includes 0"]
+
+
+def test_lift_plot_draws_an_interval_that_does_not_contain_the_point():
+    """A rate-draw interval need not contain the point lift at the point rates (seen on The Complete
+    Journey: matplotlib's errorbar refused the negative error); the interval is drawn as it is."""
+    lift = pd.DataFrame([dict(arm="a", metric="conversion", method="bootstrap+rates", abs_lift=0.03,
+                              abs_ci_low=0.005, abs_ci_high=0.02, rel_lift=0.2, rel_ci_low=0.01,
+                              rel_ci_high=0.1, p_value=float("nan"), p_holm=float("nan"))])
+    fig = figures.lift_plot(lift)
+    segs = [s for c in fig.axes[0].collections for s in c.get_segments()]
+    assert any(abs(s[0][0] - 1.0) < 1e-9 and abs(s[1][0] - 10.0) < 1e-9 for s in segs)   # 1% .. 10%

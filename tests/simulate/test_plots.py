@@ -28,3 +28,14 @@ def test_power_curve_plot(tmp_path):
     assert len(ax.get_lines()) == 2 and len(ax.get_legend().get_texts()) == 3
     fig = plot_power_curve(sd=20.0, baseline_mean=30.0, metric="order_value")
     assert "order value" in fig.axes[0].get_title()
+
+
+def test_lift_plot_with_the_point_outside_its_interval():
+    import pandas as pd
+
+    lift = pd.DataFrame([dict(arm="a", control="control", metric="conversion", method="bootstrap+rates",
+                              abs_lift=0.03, abs_ci_low=0.005, abs_ci_high=0.02, rel_lift=0.2, rel_ci_low=0.01,
+                              rel_ci_high=0.1)])
+    fig = plot_lift(lift, "conversion")
+    segs = [s for c in fig.axes[0].collections for s in c.get_segments()]
+    assert any(abs(s[0][1] - 1.0) < 1e-9 and abs(s[1][1] - 10.0) < 1e-9 for s in segs)
