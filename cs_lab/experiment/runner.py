@@ -138,7 +138,7 @@ class ExperimentRunner:
         space = spec.search_space(m)
         trials = ctx.budget(m) if len(space) else 0
         run = ctx.start(m.name, tags={"model": base["model"], "model_name": m.name})
-        ctx.tracker.log_params(run, {**{f"base.{k}": v for k, v in base.items()}, "tuning.trials": trials,
+        ctx.tracker.log_params(run, {**{f"default.{k}": v for k, v in base.items()}, "tuning.trials": trials,
                                      "tuning.objectives": ",".join(ctx.objectives())})
         params, n_done = dict(base), 0
         if trials:

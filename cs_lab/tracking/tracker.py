@@ -250,7 +250,13 @@ class MemoryTracker(NullTracker):
         return rid
 
     def log_params(self, run_id, params):
-        self.runs[run_id]["params"].update({k: str(v) for k, v in params.items()})
+        # like MLflow: a param, once logged, keeps its value (a second value is an error there)
+        have = self.runs[run_id]["params"]
+        new = {k: str(v) for k, v in params.items()}
+        changed = {k: (have[k], v) for k, v in new.items() if k in have and have[k] != v}
+        if changed:
+            raise ValueError(f"run {run_id}: changing param values is not allowed: {changed}")
+        have.update(new)
 
     def log_metrics(self, run_id, metrics, step=None):
         clean = _clean_metrics(metrics)

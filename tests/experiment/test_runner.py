@@ -50,7 +50,7 @@ def test_end_to_end(spec_path, tmp_path):
     assert {"per_query.parquet", "plots/optimisation_history.png", "trials.csv"} <= set(als["artifacts"])
     for tag in ("git_commit", "code_version", "dataset_sha256", "split_fingerprint", "spec_hash"):
         assert tag in als["tags"]
-    assert als["params"]["factors"] != "" and "base.factors" in als["params"]
+    assert als["params"]["factors"] != "" and "default.factors" in als["params"]
     comp = tr.runs[parents["comparison"]]
     assert {"spec.yaml", "leaderboard.csv", "leaderboard.md", "comparison.csv", "comparison.md", "verdict.txt",
             "secondary.csv", "segments.csv", "per_window.csv", "plots/metrics_vs_k.png",
