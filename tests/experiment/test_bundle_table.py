@@ -34,7 +34,9 @@ def ran(tmp_path_factory):
 
 def test_bundle_metrics_reach_the_model_runs(ran):
     res, tracker, _ = ran
-    metrics = {r["name"]: r["metrics"] for r in tracker.runs.values() if r["parent"] is None}
+    # the model runs: children of the invocation's top-level row
+    (top,) = [rid for rid, r in tracker.runs.items() if r["parent"] is None]
+    metrics = {r["name"]: r["metrics"] for r in tracker.runs.values() if r["parent"] == top}
     for key in ("test.bundle_offered_at_10", "test.bundle_hit_at_10", "test.full_bundle_hit_at_10",
                 "test.bundle_revenue_at_10", "test.bundle_discount_cost_at_10", "test.bundle_margin_at_10"):
         assert key in metrics["bundle"], key

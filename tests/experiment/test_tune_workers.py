@@ -46,7 +46,10 @@ def test_two_workers_share_one_study(tmp_path, tmp_cache):
     assert set(numbers) == ran[0] | ran[1]                       # every trial ran in exactly one worker
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     pruned = [t for t in trials if t.state.name == "PRUNED"]
-    assert 10 <= len(complete) <= 11                              # the budget, at most one in flight over it
+    # the budget of 10 completed trials, at most one in flight over it -- or the study stopped at its
+    # cap of replaced pruned trials (max_pruned = budget: 20 finished), whichever came first
+    assert len(complete) <= 11
+    assert len(complete) >= 10 or len(complete) + len(pruned) >= 10 + 10, (len(complete), len(pruned))
     assert len(complete) + len(pruned) <= 10 + 10 + 1             # pruned ones replaced at most max_pruned times
     # no configuration evaluated twice; the one exception allowed: two workers starting at the same
     # moment may each enqueue the default configuration (docs/tuning.md)
