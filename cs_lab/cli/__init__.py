@@ -31,7 +31,9 @@ class Terminated(KeyboardInterrupt):
 
 
 def _raise_terminated(signum, frame):
-    raise Terminated()
+    from cs_lab._signals import interrupt
+
+    interrupt(Terminated())          # deferred while an MLflow store write is under way
 
 
 def install_sigterm_handler() -> None:

@@ -64,6 +64,7 @@ class MlflowTracker:
         from mlflow import MlflowClient
 
         from cs_lab._process import Owner
+        from cs_lab._signals import Deferred
 
         self.tracking_uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
         # a fresh SQLite store is created and migrated by the first client call; several processes
@@ -71,7 +72,9 @@ class MlflowTracker:
         # experiment's creation run under a file lock beside the database
         with sqlite_init_lock(self.tracking_uri):
             create_sqlite_atomically(self.tracking_uri)
-            self.client = MlflowClient(tracking_uri=self.tracking_uri)
+            # every store call runs whole: a SIGTERM inside one is raised when it returns (an
+            # interrupted SQLite write would lock the database for the KILLED status that follows)
+            self.client = Deferred(MlflowClient(tracking_uri=self.tracking_uri))
             exp = self.client.get_experiment_by_name(experiment)
             if exp is None:
                 self.experiment_id = self.client.create_experiment(experiment, artifact_location=artifact_location)
