@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from cs_lab.errors import ConfigError, DataError
+from cs_lab.eval.metrics.threshold import check_threshold
 
 RESPONSE = "assumption.discount_response"
 
@@ -56,12 +57,7 @@ class ThresholdOffer:
     amount: float = 0.0
 
     def __post_init__(self) -> None:
-        if not self.value > 0:
-            raise ConfigError(f"threshold value must be > 0, got {self.value}")
-        if self.benefit not in ("free_delivery", "tier_discount"):
-            raise ConfigError(f"threshold benefit must be free_delivery or tier_discount, got {self.benefit!r}")
-        if self.amount < 0 or (self.benefit == "tier_discount" and self.amount >= 1):
-            raise ConfigError(f"threshold amount {self.amount} invalid for {self.benefit}")
+        check_threshold(self.value, self.benefit, self.amount)
 
     @classmethod
     def of(cls, value) -> "ThresholdOffer | None":

@@ -36,6 +36,17 @@ from cs_lab.eval.metrics.lines import line_value_sums
 from cs_lab.eval.registry import Metric
 
 
+def check_threshold(value: float, benefit: str, amount: float) -> None:
+    """A threshold T > 0 with a known benefit and a valid amount (shared with the simulation's arms)."""
+    if not value > 0:
+        raise ConfigError(f"threshold value must be > 0, got {value}")
+    if benefit not in ("free_delivery", "tier_discount"):
+        raise ConfigError(f"threshold benefit must be free_delivery or tier_discount, got {benefit!r}")
+    if amount < 0 or (benefit == "tier_discount" and amount >= 1):
+        raise ConfigError(f"threshold amount {amount} invalid for {benefit} "
+                          "(a fee >= 0, or a discount fraction in [0, 1))")
+
+
 @dataclass(frozen=True)
 class ThresholdTerms:
     """value: T; benefit: free_delivery (amount = fee) or tier_discount (amount = order discount
@@ -47,13 +58,7 @@ class ThresholdTerms:
     margin_rate: float | None = None
 
     def __post_init__(self) -> None:
-        if not self.value > 0:
-            raise ConfigError(f"threshold value must be > 0, got {self.value}")
-        if self.benefit not in ("free_delivery", "tier_discount"):
-            raise ConfigError(f"threshold benefit must be free_delivery or tier_discount, got {self.benefit!r}")
-        if self.amount < 0 or (self.benefit == "tier_discount" and self.amount >= 1):
-            raise ConfigError(f"threshold amount {self.amount} invalid for {self.benefit} "
-                              "(a fee >= 0, or a discount fraction in [0, 1))")
+        check_threshold(self.value, self.benefit, self.amount)
         if self.margin_rate is not None and not 0 <= self.margin_rate <= 1:
             raise ConfigError(f"margin_rate must be in [0, 1], got {self.margin_rate}")
 
