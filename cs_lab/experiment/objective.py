@@ -102,6 +102,8 @@ class Objective:
             fit_s = time.perf_counter() - t0
             result = evaluate_model(model, self.stage.eval, self.ks)
             values = tuple(metric_value(result, o) for o in self.objectives)
+            if callback is not None and callback.last_step is not None:
+                self._report(trial, run, values[0], callback.last_step)   # the last step, scored once
             for o, v in zip(self.objectives, values):
                 trial.set_user_attr(o, v)
             self.tracker.log_metrics(run, {**{f"valid.{o}": v for o, v in zip(self.objectives, values)},
@@ -143,17 +145,32 @@ class Objective:
         # intermediate values are taken at PRUNE_POINTS evenly spaced iterations, not at every one
         total = iterations_of(params or {})
         every = max(1, total // PRUNE_POINTS) if total else 1
+        # when the pruning carts are every validation cart, the last iteration's value is the
+        # trial's own evaluation: it is reported after the fit instead of being computed twice
+        last_step = total - 1 if total and rows.stop == n_eval else None
+
+        def wants(iteration: int) -> bool:
+            return (not (iteration + 1) % every or iteration + 1 == total) and iteration != last_step
 
         def on_iteration(iteration: int, model: Recommender) -> None:
-            if (iteration + 1) % every and iteration + 1 != total:
+            if not wants(iteration):
                 return
             value = metric_value(evaluate_model(model, self.stage.eval, self.ks, rows), objective)
-            if np.isfinite(value):
-                trial.report(value, iteration)
-                if run is not None:
-                    self.tracker.log_metrics(run, {CURVE + objective: value}, step=iteration)
-                # never at the last iteration: the fit is done, only its evaluation is left
-                if self.prune and iteration + 1 != total and trial.should_prune():
-                    raise optuna.TrialPruned(f"pruned at iteration {iteration}")
+            # never at the last iteration: the fit is done, only its evaluation is left
+            if self._report(trial, run, value, iteration) and self.prune and iteration + 1 != total \
+                    and trial.should_prune():
+                raise optuna.TrialPruned(f"pruned at iteration {iteration}")
 
+        on_iteration.wants = wants          # models copy their state out only for these iterations
+        on_iteration.last_step = last_step
         return on_iteration
+
+    def _report(self, trial, run: str | None, value: float, step: int) -> bool:
+        """An intermediate value: to the trial (the pruner's input) and as a learning-curve step.
+        False (nothing reported) for a value that is not finite."""
+        if not np.isfinite(value):
+            return False
+        trial.report(value, step)
+        if run is not None:
+            self.tracker.log_metrics(run, {CURVE + self.objectives[0]: value}, step=step)
+        return True

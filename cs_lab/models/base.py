@@ -92,6 +92,16 @@ class Recommender(ABC):
         if cb is not None:
             cb(iteration, self)
 
+    def _wants_iteration(self, iteration: int) -> bool:
+        """Whether the ``on_iteration`` hook uses this iteration. A hook with a ``wants(iteration)``
+        attribute says so (the tuning objective scores only a few iterations); any other hook is
+        called at every one. Models skip copying their state out for the iterations not wanted."""
+        cb = getattr(self, "_on_iteration", None)
+        if cb is None:
+            return False
+        wants = getattr(cb, "wants", None)
+        return True if wants is None else bool(wants(iteration))
+
     @abstractmethod
     def _fit(self, train: Interactions) -> None: ...
 

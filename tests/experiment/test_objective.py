@@ -54,13 +54,62 @@ def test_pruned_when_the_pruner_says_so_but_never_at_the_last_iteration(monkeypa
     on_iteration, trial, _, rows = hook(monkeypatch, prune=True, trial_prunes=True, iterations=4)
     with pytest.raises(optuna.TrialPruned):
         on_iteration(0, 0.1)
-    on_iteration, trial, _, rows = hook(monkeypatch, prune=True, trial_prunes=True, iterations=1)
+    on_iteration, trial, _, rows = hook(monkeypatch, prune=True, trial_prunes=True, iterations=1,
+                                        prune_queries=20)
     on_iteration(0, 0.1)                                  # the only (last) iteration: not pruned
-    assert trial.reported == [(0, 0.1)] and rows == [slice(0, 50)]   # prune_queries None: every cart
+    assert trial.reported == [(0, 0.1)] and rows == [slice(0, 20)]
+
+
+def test_the_last_step_is_left_to_the_trials_own_evaluation_when_the_pruning_carts_are_all(monkeypatch):
+    """prune_queries None (or >= the validation carts): the last iteration's value would be the
+    trial's own evaluation, so the hook neither wants nor scores it; it says which step it left."""
+    on_iteration, trial, _, rows = hook(monkeypatch, prune=True, trial_prunes=False, iterations=10)
+    assert [i for i in range(10) if on_iteration.wants(i)] == [1, 3, 5, 7]
+    for i in range(10):
+        on_iteration(i, i / 10)
+    assert [s for s, _ in trial.reported] == [1, 3, 5, 7] and on_iteration.last_step == 9
+    assert rows == [slice(0, 50)] * 4
+    on_iteration, trial, _, _ = hook(monkeypatch, prune=True, trial_prunes=False, iterations=10, prune_queries=20)
+    assert on_iteration.last_step is None and on_iteration.wants(9)
+
+
+def test_a_completed_trial_scores_its_last_step_once_and_reports_it(monkeypatch):
+    """The whole objective on a model reporting at every iteration: 3 intermediate evaluations on
+    the hook's side plus the trial's own one, whose value becomes the last curve step."""
+    calls = []
+
+    def fake_evaluate(model, ev, ks, rows=None, ids=None):
+        calls.append(rows)
+        return model.value
+
+    monkeypatch.setattr(objective_module, "evaluate_model", fake_evaluate)
+    monkeypatch.setattr(objective_module, "metric_value", lambda result, name: result)
+
+    class Model:
+        value = 0.0
+
+        def fit(self, train, on_iteration=None):
+            for i in range(5):
+                self.value = i / 10
+                if on_iteration.wants(i):
+                    on_iteration(i, self)
+
+    monkeypatch.setattr(objective_module.Recommender, "from_params", staticmethod(lambda params: Model()))
+    tracker = MemoryTracker()
+    obj = Objective(base_params={"iterations": 5}, space=SimpleNamespace(suggest=lambda trial: {}),
+                    stage=SimpleNamespace(train=None, eval=[0] * 5), objectives=["ndcg@10"], ks=[10],
+                    tracker=tracker, parent_run="p")
+    trial = FakeTrial(prune=False)
+    trial.number, trial.set_user_attr = 0, lambda *a: None
+    assert obj(trial) == 0.4
+    assert trial.reported == [(0, 0.0), (1, 0.1), (2, 0.2), (3, 0.3), (4, 0.4)]
+    assert calls == [slice(0, 5)] * 4 + [None]           # the last step scored once, by the trial
+    (run,) = tracker.runs.values()
+    assert run["history"][CURVE.replace("@", "_at_") + "ndcg_at_10"][-1] == (4, 0.4)
 
 
 def test_no_pruning_when_pruning_is_off_but_the_curve_is_kept(monkeypatch):
-    on_iteration, trial, run, _ = hook(monkeypatch, prune=False, trial_prunes=True, iterations=3)
+    on_iteration, trial, run, _ = hook(monkeypatch, prune=False, trial_prunes=True, iterations=3, prune_queries=20)
     for i in range(3):
         on_iteration(i, 0.2)
     assert len(trial.reported) == 3

@@ -330,7 +330,7 @@ class ImplicitFactorRecommender(FactorRecommender):
             lib = self._library_model(module)
 
             def callback(iteration: int, *_: Any) -> None:
-                if self._hooked:
+                if self._wants_iteration(iteration):
                     self._take(lib, train)
                     self._report_iteration(iteration)
 

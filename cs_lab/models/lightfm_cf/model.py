@@ -92,7 +92,7 @@ class LightFMModel(LossFoldInRecommender):
             for epoch in range(c.epochs):
                 lib.fit_partial(interactions, user_features=user_x, item_features=item_x, epochs=1,
                                 num_threads=threads)
-                if self._hooked:
+                if self._wants_iteration(epoch):
                     self._take(lib, item_x, user_x, train)
                     self._report_iteration(epoch)
         self._take(lib, item_x, user_x, train)

@@ -62,6 +62,30 @@ def test_hook_exception_stops_training(data, name):
     assert getattr(m, "_on_iteration", None) is None
 
 
+@pytest.mark.parametrize("name", sorted(ITERATIVE))
+def test_a_hook_with_wants_sees_only_the_iterations_it_asks_for_and_the_fit_is_unchanged(data, name):
+    """``hook.wants(i)`` (the tuning objective scores a few iterations): the model copies its state
+    out and calls the hook only there, with that iteration's factors, and ends where an unhooked
+    fit ends."""
+    seen, full = [], {}
+
+    def every(i, model):
+        full[i] = (model.item_factors_.copy(), model.recommend(data.queries, 5)[0])
+
+    def hook(i, model):
+        seen.append(i)
+        np.testing.assert_array_equal(model.item_factors_, full[i][0])
+        np.testing.assert_array_equal(model.recommend(data.queries, 5)[0], full[i][1])
+
+    hook.wants = lambda i: i in (1, 4)
+    ITERATIVE[name]().fit(data.train, on_iteration=every)
+    m = ITERATIVE[name]().fit(data.train, on_iteration=hook)
+    assert seen == [1, 4]
+    plain = ITERATIVE[name]().fit(data.train)
+    np.testing.assert_array_equal(m.item_factors_, plain.item_factors_)
+    np.testing.assert_array_equal(m.recommend(data.queries, 5)[0], plain.recommend(data.queries, 5)[0])
+
+
 def test_no_hook_same_result_as_hook(data):
     a = ALS(factors=8, iterations=4, num_threads=1).fit(data.train)
     b = ALS(factors=8, iterations=4, num_threads=1).fit(data.train, on_iteration=lambda i, m: None)
