@@ -26,6 +26,7 @@ from pydantic import Field
 from cs_lab.data.interactions import Interactions
 from cs_lab.data.queries import Queries
 from cs_lab.models.base import Recommender, sparse_from_state, sparse_state
+from cs_lab.models.basket._tail import fill_tail
 from cs_lab.models.basket.sequences import BasketSequences, customer_rows
 from cs_lab.models.config import ModelConfig
 from cs_lab.models.implicit_cf.item_knn import ItemKNN, ItemKNNConfig
@@ -46,7 +47,8 @@ class RepeatExploreConfig(ModelConfig):
 
 def row_ranks(m: sp.csr_matrix) -> np.ndarray:
     """Rank (0 = best) of each stored entry within its row: larger value first, ties lower column
-    (indices sorted). One row at a time, so a row's ranks never depend on the other rows."""
+    (indices sorted). One row at a time, so a row's ranks never depend on the other rows (and one
+    short sort per row is faster here than one lexsort over the block)."""
     ranks = np.empty(m.nnz, dtype=np.int64)
     for r in range(m.shape[0]):
         a, b = m.indptr[r], m.indptr[r + 1]
@@ -115,23 +117,11 @@ class RepeatExplore(Recommender):
             share = min(max(c.repeat_share, _EDGE), 1.0 - _EDGE)
             s[r_rows, repeat.indices] = -(row_ranks(repeat) + 0.5) / share
             s[e_rows, explore.indices] = -(row_ranks(explore) + 0.5) / (1.0 - share)
-            # the tail continues the explore ranks: position in the global popularity order among
-            # the row's tail items
+            # the tail continues the explore ranks: the row's tail items (seen, not bought, not in
+            # the cart, not reached) in the global popularity order
             order = np.lexsort((np.arange(n_items), -pop))
             order = order[seen[order]]                      # seen items, most popular first
-            gpos = np.full(n_items, -1, dtype=np.int64)
-            gpos[order] = np.arange(len(order))
-            n_reached = np.diff(explore.indptr)
-            # off[r, p]: the item at popularity position p is bought, in the cart or reached
-            off = np.zeros((n, len(order)), dtype=bool)
-            o_rows = np.repeat(np.arange(n), np.diff(off_tail.indptr))
-            gp = gpos[off_tail.indices]
-            off[o_rows[gp >= 0], gp[gp >= 0]] = True
-            before = np.cumsum(off, axis=1, dtype=np.int64) - off      # off items ahead of position p
-            rank = n_reached[:, None] + np.arange(len(order))[None, :] - before
-            block = s[:, order]
-            np.copyto(block, -(rank + 0.5) / (1.0 - share), where=~off)
-            s[:, order] = block
+            fill_tail(s, order, off_tail.indptr, off_tail.indices, np.diff(explore.indptr), 1.0 - share)
             return s
         rtop = np.asarray(repeat.max(axis=1).todense()).ravel()
         etop = np.asarray(explore.max(axis=1).todense()).ravel()
