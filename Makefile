@@ -67,7 +67,9 @@ data: setup
 SUITE ?= experiments/complete_journey.yaml experiments/complete_journey_explore.yaml experiments/online_retail.yaml experiments/online_retail_explore.yaml experiments/online_retail_tactics.yaml
 # next-basket prediction (docs/tasks.md): `make experiments-next-basket`
 NEXT_BASKET := experiments/complete_journey_next_basket.yaml experiments/ta_feng_next_basket.yaml
-JOBS ?= 2
+# three specs at once on two cores: a spec waiting for a fit that the other spec of its dataset
+# holds (they share fits and tuning trials, docs/tuning.md) leaves its core to the third
+JOBS ?= 3
 RUN_ARGS ?=
 
 # The default suite: on The Complete Journey and (when its raw file is present) UCI Online Retail, the

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,11 @@ class Objective:
     # called with (params, fitted model) after each completed fit: the runner keeps the models in
     # its cache, so refitting the chosen trial on the same data is a cache hit
     on_fitted: Callable[[dict, Recommender], None] | None = None
+    # with pruning off, ``cached(params)`` (a context manager) yields the fit of these parameters on
+    # this split when one is cached, else None, holding the key's lock meanwhile: the standard and
+    # explore specs try the same search points, so a trial already fitted by the other loads it
+    # (a pruned trial's outcome would depend on the objective, so with pruning on it is never reused)
+    cached: Callable[[dict], AbstractContextManager[Recommender | None]] | None = None
     label: str = ""          # the model's name in the spec: trial runs are named "<label>/trial-N"
 
     def __call__(self, trial) -> float | tuple[float, ...]:
@@ -93,12 +99,18 @@ class Objective:
         status = FAILED
         try:
             self.tracker.log_params(run, params)
-            model = Recommender.from_params(params)
             t0 = time.perf_counter()
-            callback = self._pruning_callback(trial, params, run) if len(self.objectives) == 1 else None
-            model.fit(self.stage.train, on_iteration=callback)
-            if self.on_fitted is not None:
-                self.on_fitted(params, model)
+            callback = None
+            with (self.cached(params) if self.cached is not None and not self.prune else nullcontext()) as model:
+                if model is None:
+                    model = Recommender.from_params(params)
+                    callback = self._pruning_callback(trial, params, run) if len(self.objectives) == 1 else None
+                    model.fit(self.stage.train, on_iteration=callback)
+                    if self.on_fitted is not None:
+                        self.on_fitted(params, model)
+                else:
+                    self.tracker.set_tags(run, {"cs_lab.fit": "reused (cached fit of these parameters on this "
+                                                              "split; no learning curve)"})
             fit_s = time.perf_counter() - t0
             result = evaluate_model(model, self.stage.eval, self.ks)
             values = tuple(metric_value(result, o) for o in self.objectives)

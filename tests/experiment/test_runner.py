@@ -256,3 +256,45 @@ def test_fits_per_model(spec_path, tmp_path, monkeypatch):
     run(spec_path, tmp_path)
     assert fits["ALS"] == 3 + 2 * (1 + 2) - 1
     assert fits["ItemKNN"] == 2 * 2
+
+
+def _trial_values(tracker, metric: str) -> dict[str, float]:
+    return {r["name"]: r["metrics"][metric] for r in tracker.runs.values() if "/trial-" in r["name"]}
+
+
+def test_with_pruning_off_a_second_spec_reuses_the_trial_fits_and_gets_its_own_numbers(tmp_path, tmp_cache):
+    """The standard and explore specs try the same search points: with pruning off, the second
+    spec's trials load the first one's fits from the shared cache (tagged, no refit), and score them
+    under their own objective exactly as the spec run alone does."""
+    from cs_lab.experiment import objective as obj
+
+    explore = dict(task={"max_queries": 300, "max_validation_queries": 200, "exclude": ["cart", "history"]},
+                   metrics={"ks": [5, 10], "objective": "ndcg@10.explore"},
+                   comparison={"baselines": ["popularity"], "bootstrap": 200, "metrics": ["ndcg@10.explore"]})
+    tuning = {"tuning": {"trials": 3, "seed": 0, "pruning": False}}
+    run(tiny_spec(tmp_path, name="standard", **tuning), tmp_path)
+    fits = []
+    real_fit = obj.Recommender.fit
+
+    def counting_fit(self, train, **kw):
+        fits.append((type(self).__name__, kw.get("on_iteration") is not None))
+        return real_fit(self, train, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(obj.Recommender, "fit", counting_fit)
+        _, shared = run(tiny_spec(tmp_path, name="explore", **tuning, **explore), tmp_path)
+    trials = [r for r in shared.runs.values() if r["name"].startswith("als/trial-")]
+    assert len(trials) == 3 and all("cs_lab.fit" in r["tags"] for r in trials)
+    assert ("ALS", True) not in fits                     # no trial fitted ALS again
+    _, alone = run(tiny_spec(tmp_path / "alone", name="explore", **tuning, **explore), tmp_path / "alone")
+    metric = "valid.ndcg_at_10.explore"
+    assert _trial_values(shared, metric) == _trial_values(alone, metric)
+    assert not any("cs_lab.fit" in r["tags"] for r in alone.runs.values() if "/trial-" in r["name"])
+
+
+def test_with_pruning_on_trial_fits_are_never_reused(tmp_path, tmp_cache):
+    run(tiny_spec(tmp_path, name="standard", trials=2), tmp_path)
+    _, second = run(tiny_spec(tmp_path, name="other", trials=2, metrics={"ks": [5, 10], "objective": "hit_rate@10"}),
+                    tmp_path)
+    trials = [r for r in second.runs.values() if "/trial-" in r["name"]]
+    assert trials and not any("cs_lab.fit" in r["tags"] for r in trials)

@@ -80,17 +80,25 @@ def key_lock(d: Path):
         os.close(fd)                    # closing the descriptor releases the lock
 
 
+def load_cached(d: Path) -> Recommender | None:
+    """The model cached as entry ``d``, or None (absent; a damaged entry is removed, to be refitted).
+    Call it holding the key's lock."""
+    if not (d / "config.json").is_file():
+        return None
+    try:
+        if verify(d):
+            return Recommender.load(d)
+        log.warning("cannot load cached model %s (its files do not match checksum.json: damaged); refitting", d)
+    except Exception as exc:  # a damaged entry (and the recommendations cached in it): refit
+        log.warning("cannot load cached model %s (%s: %s); refitting", d, type(exc).__name__, exc)
+    shutil.rmtree(d, ignore_errors=True)
+    return None
+
+
 def _fit_locked(d: Path, params: dict, train: Interactions) -> Fitted:
-    if (d / "config.json").is_file():
-        try:
-            if not verify(d):
-                log.warning("cannot load cached model %s (its files do not match checksum.json: damaged); refitting", d)
-                shutil.rmtree(d, ignore_errors=True)
-            else:
-                return Fitted(Recommender.load(d), d, 0.0, True)
-        except Exception as exc:  # a damaged entry (and the recommendations cached in it): refit
-            log.warning("cannot load cached model %s (%s: %s); refitting", d, type(exc).__name__, exc)
-            shutil.rmtree(d, ignore_errors=True)
+    cached = load_cached(d)
+    if cached is not None:
+        return Fitted(cached, d, 0.0, True)
     model = Recommender.from_params(params)
     t0 = time.perf_counter()
     model.fit(train)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ from cs_lab.experiment.metric_names import direction
 from cs_lab.experiment.objective import Objective, iterations_of
 from cs_lab.experiment.spec import ModelSpec
 from cs_lab.experiment.stages.context import RunContext, content_key
-from cs_lab.experiment.stages.fit import model_dir, store
+from cs_lab.experiment.stages.fit import key_lock, load_cached, model_dir, store
 from cs_lab.experiment.study import (BudgetCallback, best_params, budget_left, default_trial, done_trials,
                                      enqueue_default, fail_stale_trials, open_study, sampler_name, storage_for,
                                      trial_counts)
@@ -78,9 +79,15 @@ def tune(ctx: RunContext, m: ModelSpec, base: dict, space, trials: int, task: Pr
             if not (d / "config.json").is_file():
                 store(d, model)
 
+        @contextlib.contextmanager
+        def cached(params: dict):   # pruning off: a fit of the same point by another spec is reused
+            d = model_dir(ctx, m.name, params, task.inner.fingerprint)
+            with key_lock(d):
+                yield load_cached(d)
+
         objective = Objective(base, space, task.tuning, objectives, spec.metrics.ks, ctx.tracker, run,
                               prune=spec.tuning.pruning, prune_queries=spec.tuning.prune_queries, on_fitted=keep,
-                              label=m.name)
+                              cached=cached, label=m.name)
         # several workers may share the study (--storage): each stops when the study's counts reach
         # the budget (read from the storage after every trial)
         ran = ctx.trials_run.setdefault(m.name, [])
