@@ -104,7 +104,9 @@ class Objective:
             with (self.cached(params) if self.cached is not None and not self.prune else nullcontext()) as model:
                 if model is None:
                     model = Recommender.from_params(params)
-                    callback = self._pruning_callback(trial, params, run) if len(self.objectives) == 1 else None
+                    # intermediate values are the pruner's input: with pruning off none are computed
+                    callback = (self._pruning_callback(trial, params, run)
+                                if self.prune and len(self.objectives) == 1 else None)
                     model.fit(self.stage.train, on_iteration=callback)
                     if self.on_fitted is not None:
                         self.on_fitted(params, model)

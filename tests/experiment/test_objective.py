@@ -108,11 +108,29 @@ def test_a_completed_trial_scores_its_last_step_once_and_reports_it(monkeypatch)
     assert run["history"][CURVE.replace("@", "_at_") + "ndcg_at_10"][-1] == (4, 0.4)
 
 
-def test_no_pruning_when_pruning_is_off_but_the_curve_is_kept(monkeypatch):
-    on_iteration, trial, run, _ = hook(monkeypatch, prune=False, trial_prunes=True, iterations=3, prune_queries=20)
-    for i in range(3):
-        on_iteration(i, 0.2)
-    assert len(trial.reported) == 3
+def test_pruning_off_computes_no_intermediate_values(monkeypatch):
+    """Intermediate values exist for the pruner: with pruning off the model is fitted without a hook
+    (no scoring during the fit, no learning curve) and only the trial's own value is computed."""
+    calls, hooks = [], []
+    monkeypatch.setattr(objective_module, "evaluate_model",
+                        lambda model, ev, ks, rows=None, ids=None: calls.append(rows) or 0.3)
+    monkeypatch.setattr(objective_module, "metric_value", lambda result, name: result)
+
+    class Model:
+        def fit(self, train, on_iteration=None):
+            hooks.append(on_iteration)
+
+    monkeypatch.setattr(objective_module.Recommender, "from_params", staticmethod(lambda params: Model()))
+    tracker = MemoryTracker()
+    obj = Objective(base_params={"iterations": 8}, space=SimpleNamespace(suggest=lambda trial: {}),
+                    stage=SimpleNamespace(train=None, eval=[0] * 5), objectives=["ndcg@10"], ks=[10],
+                    tracker=tracker, parent_run="p", prune=False)
+    trial = FakeTrial(prune=True)
+    trial.number, trial.set_user_attr = 0, lambda *a: None
+    assert obj(trial) == 0.3
+    assert hooks == [None] and calls == [None] and trial.reported == []
+    (run,) = tracker.runs.values()
+    assert not any(k.startswith(CURVE.replace("@", "_at_")) for k in run["history"])
 
 
 def test_a_pruned_trial_run_carries_its_state_and_last_intermediate_value(monkeypatch):
