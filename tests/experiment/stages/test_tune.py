@@ -34,18 +34,19 @@ def with_tuning(folder, trials=4, **tuning):
 
 
 def test_default_trial_counts_and_curves_are_logged(tmp_path, tmp_cache):
-    parent, trials = tune_only(with_tuning(tmp_path, trials=4, pruning=False), tmp_path)
+    parent, trials = tune_only(with_tuning(tmp_path, trials=4, max_pruned=0), tmp_path)
     # trial 0 is the model's default configuration (ALS: factors 8 from the config, regularization's default)
     assert trials[0]["params"]["factors"] == "8" and float(trials[0]["params"]["regularization"]) == 0.01
     assert all(t["params"]["factors"] != "8" or t["params"]["regularization"] != "0.01" for n, t in trials.items() if n)
     m = parent["metrics"]
-    assert m["tuning.n_complete"] == 4 and m["tuning.n_pruned"] == 0
+    done = {n: t for n, t in trials.items() if t["tags"]["optuna.state"] == "COMPLETE"}
+    assert len(trials) == 4 and m["tuning.n_complete"] == len(done) >= 2 and 0 in done
     assert m["tuning.default_value"] == pytest.approx(trials[0]["metrics"]["valid.ndcg_at_10"])
-    best = max(t["metrics"]["valid.ndcg_at_10"] for t in trials.values())
+    best = max(t["metrics"]["valid.ndcg_at_10"] for t in done.values())
     assert m["tuning.best_value"] == pytest.approx(best) and best >= m["tuning.default_value"]
-    # each trial's learning curve: one step per iteration (ALS, 4 iterations), the last one scored
-    # on every validation cart (200 < tuning.prune_queries), i.e. the trial's value
-    for t in trials.values():
+    # each completed trial's learning curve: one step per iteration (ALS, 4 iterations), the last one
+    # scored on every validation cart (200 < tuning.prune_queries), i.e. the trial's value
+    for t in done.values():
         steps = t["history"][CURVE]
         assert [s for s, _ in steps] == [0, 1, 2, 3]
         assert steps[-1][1] == pytest.approx(t["metrics"]["valid.ndcg_at_10"])
@@ -56,7 +57,7 @@ def test_default_trial_counts_and_curves_are_logged(tmp_path, tmp_cache):
 
 def test_intermediate_values_use_prune_queries_carts(tmp_path, tmp_cache):
     """With 20 pruning carts the intermediate values differ from the values on all 200."""
-    _, trials = tune_only(with_tuning(tmp_path, trials=2, pruning=False, prune_queries=20), tmp_path)
+    _, trials = tune_only(with_tuning(tmp_path, trials=2, max_pruned=0, prune_queries=20), tmp_path)
     assert any(t["history"][CURVE][-1][1] != pytest.approx(t["metrics"]["valid.ndcg_at_10"])
                for t in trials.values())
 
