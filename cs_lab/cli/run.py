@@ -115,15 +115,29 @@ def cmd_run(args) -> int:
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 
-def limit_worker_threads(jobs: int) -> None:
-    """Give each of ``jobs`` worker processes its share of the cores for BLAS, OpenMP and numba
-    (set in this process's environment, which spawned workers inherit before importing numpy).
-    Unlimited, every worker starts a thread per core and they spin against each other: on the
-    default suite (2 workers, 2 cores) about 15% more CPU for the same work. A variable the user
-    set is left alone; scores do not depend on it (a row's numbers never depend on the threads)."""
+def worker_thread_env(jobs: int, environ=os.environ) -> dict[str, str]:
+    """The thread settings for each of ``jobs`` worker processes: its share of the cores for BLAS,
+    OpenMP and numba. Unlimited, every worker starts a thread per core and they spin against each
+    other. A variable the user set is left alone; scores do not depend on it (a row's numbers never
+    depend on the threads: tests/cli/test_worker_threads.py)."""
     share = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))
-    for var in THREAD_VARIABLES:
-        os.environ.setdefault(var, share)
+    return {var: share for var in THREAD_VARIABLES if var not in environ}
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    """``values`` in this process's environment for the block (spawned workers inherit them at
+    start), restored after: this process's own numba refuses a changed thread count."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _run_parallel(specs, args) -> int:
@@ -135,14 +149,14 @@ def _run_parallel(specs, args) -> int:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     logs = {s.name: (Path(args.runs_dir) / s.name / "console.log").absolute() for s in specs}
-    limit_worker_threads(args.jobs)
     print(f"cs-lab: {len(specs)} specs, {args.jobs} at a time; progress in " +
           ", ".join(str(p) for p in logs.values()), file=sys.stderr, flush=True)
     failed = []
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("spawn")) as pool:
-        futures = {pool.submit(_worker, spec.model_dump(mode="json"), vars(args), str(logs[spec.name])): spec.name
-                   for spec in specs}
+        with _environment(worker_thread_env(args.jobs)):   # the workers start during the submits
+            futures = {pool.submit(_worker, spec.model_dump(mode="json"), vars(args), str(logs[spec.name])):
+                       spec.name for spec in specs}
         try:
             for fut in as_completed(futures):
                 name = futures[fut]

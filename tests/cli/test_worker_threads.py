@@ -11,19 +11,24 @@ from cs_lab.testing.data import contract_data
 
 
 def test_each_worker_gets_its_share_and_user_settings_are_kept(monkeypatch):
-    for var in run_cli.THREAD_VARIABLES:
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("OMP_NUM_THREADS", "7")
     monkeypatch.setattr(run_cli.os, "cpu_count", lambda: 8)
-    run_cli.limit_worker_threads(2)
+    env = run_cli.worker_thread_env(2, environ={"OMP_NUM_THREADS": "7"})
+    assert "OMP_NUM_THREADS" not in env                               # the user's value is kept
+    assert env == {v: "4" for v in run_cli.THREAD_VARIABLES[1:]}
+    assert set(run_cli.worker_thread_env(16, environ={}).values()) == {"1"}   # never below one thread
+
+
+def test_the_settings_reach_the_workers_and_leave_this_process_alone(monkeypatch):
+    """Set around the workers' start only: this process's numba refuses a changed thread count."""
     import os
 
-    assert os.environ["OMP_NUM_THREADS"] == "7"                       # the user's value
-    assert all(os.environ[v] == "4" for v in run_cli.THREAD_VARIABLES[1:])
-    for var in run_cli.THREAD_VARIABLES[1:]:
-        monkeypatch.delenv(var)
-    run_cli.limit_worker_threads(16)                                   # never below one thread
-    assert all(os.environ[v] == "1" for v in run_cli.THREAD_VARIABLES[1:])
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    with run_cli._environment({"OPENBLAS_NUM_THREADS": "1"}):
+        import multiprocessing as mp
+
+        with mp.get_context("spawn").Pool(1) as pool:
+            seen = pool.apply(os.getenv, ("OPENBLAS_NUM_THREADS",))
+    assert seen == "1" and "OPENBLAS_NUM_THREADS" not in os.environ
 
 
 @pytest.mark.parametrize("make", [lambda: ALS(factors=16, iterations=3, num_threads=1),
