@@ -111,8 +111,8 @@ class Objective:
                     if self.on_fitted is not None:
                         self.on_fitted(params, model)
                 else:
-                    self.tracker.set_tags(run, {"cs_lab.fit": "reused (cached fit of these parameters on this "
-                                                              "split; no learning curve)"})
+                    self.tracker.set_tags(run, {"cs_lab.fit": "reused: the cached fit of these parameters on "
+                                                              "this split"})
             fit_s = time.perf_counter() - t0
             result = evaluate_model(model, self.stage.eval, self.ks)
             values = tuple(metric_value(result, o) for o in self.objectives)
