@@ -148,8 +148,8 @@ class Objective:
         self.tracker.set_tags(run, tags)
 
     def _pruning_callback(self, trial, params: dict | None = None, run: str | None = None):
-        """Intermediate values: reported to the trial (pruned by the pruner if ``prune``) and logged
-        on ``run`` as steps of the learning curve."""
+        """Intermediate values (pruning on only; ``__call__`` makes no hook without it): reported to
+        the trial, which the pruner may stop, and logged on ``run`` as steps of the learning curve."""
         import optuna
 
         objective = self.objectives[0]
@@ -171,8 +171,7 @@ class Objective:
                 return
             value = metric_value(evaluate_model(model, self.stage.eval, self.ks, rows), objective)
             # never at the last iteration: the fit is done, only its evaluation is left
-            if self._report(trial, run, value, iteration) and self.prune and iteration + 1 != total \
-                    and trial.should_prune():
+            if self._report(trial, run, value, iteration) and iteration + 1 != total and trial.should_prune():
                 raise optuna.TrialPruned(f"pruned at iteration {iteration}")
 
         on_iteration.wants = wants          # models copy their state out only for these iterations
